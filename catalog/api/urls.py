@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.urls import re_path
+
+from catalog.api import views
+
+# Slashless paths as the frontend sends them; an optional trailing slash, never a redirect.
+urlpatterns = [
+    re_path(r"^anime/?$", views.AnimeListView.as_view(), name="anime-list"),
+    re_path(r"^anime/(?P<anime_id>[^/]+)/?$", views.AnimeDetailView.as_view(), name="anime-detail"),
+    re_path(r"^search/anime/?$", views.AnimeSearchView.as_view(), name="anime-search"),
+    re_path(r"^releases/?$", views.ReleaseListView.as_view(), name="release-list"),
+    re_path(
+        r"^releases/(?P<release_id>[^/]+)/?$",
+        views.ReleaseDetailView.as_view(),
+        name="release-detail",
+    ),
+    re_path(r"^episodes/?$", views.EpisodeListView.as_view(), name="episode-list"),
+    re_path(r"^genres/?$", views.GenreListView.as_view(), name="genre-list"),
+]

@@ -1,0 +1,47 @@
+"""Small pieces every API app shares: the public base view and request-parameter parsing."""
+
+from __future__ import annotations
+
+import uuid
+
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from kitsu.errors import Unprocessable
+
+
+class PublicAPIView(APIView):
+    """A public endpoint: ignores any Authorization header (contract A.3)."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+
+def parse_uuid(value: str, *, name: str, location: str = "path") -> uuid.UUID:
+    """422 (contract B.2.2) when ``value`` is not a UUID."""
+    try:
+        return uuid.UUID(value)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise Unprocessable(
+            [
+                {
+                    "loc": [location, name],
+                    "msg": "Input should be a valid UUID",
+                    "type": "uuid_parsing",
+                }
+            ]
+        ) from exc
+
+
+def optional_uuid_param(request: Request, name: str) -> uuid.UUID | None:
+    value = request.query_params.get(name)
+    return None if value is None else parse_uuid(value, name=name, location="query")
+
+
+def schema_slashless_paths(endpoints: list[tuple]) -> list[tuple]:
+    """drf-spectacular hook: document ``^anime/?$`` as ``/anime``, the path the frontend calls."""
+    return [
+        (path.rstrip("/") if regex.endswith("/?$") else path, regex, method, callback)
+        for path, regex, method, callback in endpoints
+    ]

@@ -1,0 +1,298 @@
+"""Kitsu settings, read from the environment (see deploy/kitsu.env.example).
+
+With nothing set, Kitsu runs in the embedded mode: SQLite file under ``var/``, local-memory
+cache, DEBUG on and a generated development secret. ``DATABASE_URL`` (PostgreSQL) and
+``REDIS_URL`` switch to the production services; ``KITSU_ENV=production`` refuses to start
+with any setting that is unsafe for more than one process or for the internet.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from kitsu.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("KITSU_VAR_DIR", str(BASE_DIR / "var")))
+
+KITSU_ENV = env_str("KITSU_ENV", "development").lower()
+if KITSU_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(f"KITSU_ENV={KITSU_ENV!r}: use 'development' or 'production'")
+PRODUCTION = KITSU_ENV == "production"
+
+DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+
+
+def _development_secret() -> str:
+    """A random secret, generated once per checkout and kept in var/ (never in production)."""
+    path = VAR_DIR / "dev-secret-key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    secret = "dev-insecure-" + secrets.token_urlsafe(50)
+    path.write_text(secret, encoding="utf-8")
+    return secret
+
+
+SECRET_KEY = env_str("SECRET_KEY") or _development_secret()
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "django_filters",
+    "corsheaders",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_q",
+    "django_ratelimit",
+    "accounts",
+    "catalog",
+    "library",
+    "ingestion",
+]
+
+MIDDLEWARE = [
+    "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "kitsu.urls"
+WSGI_APPLICATION = "kitsu.wsgi.application"
+ASGI_APPLICATION = "kitsu.asgi.application"
+# The frontend calls slashless paths; Django's 301 would drop POST bodies (contract A.1).
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL")
+DB_POOL = env_bool("DB_POOL", default=True)
+DB_POOL_MIN = env_int("DB_POOL_MIN", 2, minimum=0)
+DB_POOL_MAX = env_int("DB_POOL_MAX", 10, minimum=1)
+DB_POOL_TIMEOUT = env_float("DB_POOL_TIMEOUT", 10.0)
+# Trigram threshold for typo-tolerant search (see catalog.selectors.anime_search).
+SEARCH_TRIGRAM_THRESHOLD = env_float("SEARCH_TRIGRAM_THRESHOLD", 0.3)
+
+if DATABASE_URL:
+    _db: dict[str, Any] = dict(dj_database_url.parse(DATABASE_URL, conn_max_age=0))
+    if _db["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://...)")
+    _options: dict[str, Any] = {
+        # pg_trgm reads this placeholder when it loads; `%>` then matches typos like "freiren".
+        "options": f"-c pg_trgm.word_similarity_threshold={SEARCH_TRIGRAM_THRESHOLD}",
+    }
+    if DB_POOL:
+        if DB_POOL_MIN > DB_POOL_MAX:
+            raise ImproperlyConfigured("DB_POOL_MIN must not exceed DB_POOL_MAX")
+        # One pool per process: total connections = processes x DB_POOL_MAX (docs/deployment.md).
+        _options["pool"] = {
+            "min_size": DB_POOL_MIN,
+            "max_size": DB_POOL_MAX,
+            "timeout": DB_POOL_TIMEOUT,
+        }
+    _db["OPTIONS"] = {**_db.get("OPTIONS", {}), **_options}
+    _db["CONN_MAX_AGE"] = 0  # the pool owns connection reuse; Django requires 0 with it
+    _db["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False)
+    DATABASES = {"default": _db}
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "kitsu.sqlite3",
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache ------------------------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "kitsu")
+if REDIS_URL:
+    _redis_options = {
+        "CLIENT_CLASS": "django_redis.client.DefaultClient",
+        "SOCKET_CONNECT_TIMEOUT": 2,
+        "SOCKET_TIMEOUT": 2,
+    }
+    CACHES = {
+        # Catalog reads are cached here; if Redis is down the catalog keeps serving from the DB.
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": {**_redis_options, "IGNORE_EXCEPTIONS": True},
+        },
+        # Rate limits and locks: shared by every process and never silently ignored.
+        "shared": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": _redis_options,
+        },
+    }
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "d"},
+        "shared": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "s"},
+    }
+RATELIMIT_USE_CACHE = "shared"
+CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30, minimum=0)
+
+# --- Auth -----------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Users imported from the old backend: bcrypt over a SHA-256 pre-hash, and plain bcrypt.
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.BCryptPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- I18N / static --------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+
+# --- API ------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Deny by default; public catalog views opt out explicitly (and ignore Authorization).
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "kitsu.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "COERCE_DECIMAL_TO_STRING": False,
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Kitsu API",
+    "DESCRIPTION": "Anime catalog, accounts, library and player API for the Kitsu frontend.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "PREPROCESSING_HOOKS": ["kitsu.api.schema_slashless_paths"],
+    "ENUM_NAME_OVERRIDES": {
+        "AnimeKindEnum": "catalog.models.Anime.Kind",
+        "GenreKindEnum": "catalog.models.Genre.Kind",
+    },
+}
+# Pagination limits (contract B.2): limit 1..100; deeper than KITSU_MAX_OFFSET use the cursor.
+API_MAX_LIMIT = 100
+API_MAX_OFFSET = env_int("KITSU_MAX_OFFSET", 10_000, minimum=0)
+
+# --- CORS (contract A.16: every path, preflight included) --------------------------------------
+_origins = env_list(
+    "ALLOWED_ORIGINS", [] if PRODUCTION else ["http://localhost:3000", "http://127.0.0.1:3000"]
+)
+CORS_ALLOW_ALL_ORIGINS = "*" in _origins
+CORS_ALLOWED_ORIGINS = [origin for origin in _origins if origin != "*"]
+CORS_ALLOW_METHODS = ["DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT"]
+CORS_EXPOSE_HEADERS = ["Link", "ETag", "Retry-After"]
+CORS_PREFLIGHT_MAX_AGE = 86400
+
+# --- Background jobs (django-q2 on the ORM broker: jobs are rows in PostgreSQL) -------------
+Q_CLUSTER = {
+    "name": "kitsu",
+    "orm": "default",  # never a separate alias (django-q2 issue 293: duplicate schedules)
+    "workers": env_int("Q_WORKERS", 2, minimum=1),
+    "timeout": env_int("Q_TIMEOUT", 600, minimum=1),
+    "retry": env_int("Q_RETRY", 720, minimum=2),  # must exceed timeout: see library notes
+    "max_attempts": env_int("Q_MAX_ATTEMPTS", 3, minimum=1),
+    "catch_up": False,
+    "ack_failures": True,
+    "save_limit": 1000,
+    "sync": env_bool("Q_SYNC", False),
+}
+if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
+    raise ImproperlyConfigured("Q_TIMEOUT must be lower than Q_RETRY (else jobs run twice)")
+
+# --- Security ------------------------------------------------------------------------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+X_FRAME_OPTIONS = "DENY"
+
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if not PRODUCTION:
+    # The embedded mode uses a per-process cache on purpose; production refuses it below.
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+
+def _unsafe_production_settings() -> list[str]:
+    problems = []
+    if not env_str("SECRET_KEY") or SECRET_KEY.startswith("dev-insecure-"):
+        problems.append("SECRET_KEY is not set (the generated development secret is refused)")
+    if DEBUG:
+        problems.append("DEBUG is on")
+    if not DATABASE_URL:
+        problems.append("DATABASE_URL is not set (SQLite is for the embedded mode only)")
+    if not REDIS_URL:
+        problems.append("REDIS_URL is not set (a per-process cache breaks shared rate limits)")
+    if CORS_ALLOW_ALL_ORIGINS:
+        problems.append("ALLOWED_ORIGINS contains '*' (list the frontend origins explicitly)")
+    if not env_str("ALLOWED_HOSTS"):
+        problems.append("ALLOWED_HOSTS is not set")
+    return problems
+
+
+if PRODUCTION and (_problems := _unsafe_production_settings()):
+    raise ImproperlyConfigured("Refusing to start in production: " + "; ".join(_problems))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

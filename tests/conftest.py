@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import caches
+from rest_framework.test import APIClient
+
+
+@pytest.fixture(autouse=True)
+def _clean_caches() -> Iterator[None]:
+    """Each test starts with empty caches (only this run's key prefix is touched)."""
+    for alias in ("default", "shared"):
+        cache = caches[alias]
+        if hasattr(cache, "delete_pattern"):
+            cache.delete_pattern("*")
+        else:
+            cache.clear()
+    return
+
+
+@pytest.fixture(autouse=True)
+def _catalog_cache_off(settings: Any) -> None:
+    """Cached reads would hide query counts and, inside a test transaction (no commit, so no
+    invalidation), serve stale rows; the caching tests switch it on with ``catalog_cache``."""
+    settings.CATALOG_CACHE_SECONDS = 0
+
+
+@pytest.fixture
+def catalog_cache(settings: Any) -> None:
+    settings.CATALOG_CACHE_SECONDS = 30
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The suite runs against real PostgreSQL and Redis, never silently against SQLite."""
+    from django.conf import settings
+
+    if not settings.DATABASE_URL or not settings.REDIS_URL:
+        pytest.exit(
+            "Set DATABASE_URL (PostgreSQL) and REDIS_URL, or run ./scripts/test.sh", returncode=2
+        )

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+ORIGIN = "http://localhost:3000"
+
+
+@pytest.mark.parametrize("path", ["/nope", "/api/nope", "/favorites/x/y", "/anime/a/b/c"])
+def test_unknown_routes_get_the_envelope(api, path):
+    response = api.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["code"] == "NOT_FOUND"
+
+
+def test_method_not_allowed_gets_the_envelope(api):
+    response = api.post("/anime", {"title": "x"}, format="json")
+    assert response.status_code == 405
+    assert response.json()["error"] == {
+        "code": "UNKNOWN_ERROR",
+        "message": "Request failed",
+        "details": 'Method "POST" not allowed.',
+    }
+
+
+def test_no_redirects_for_slashless_or_slashed_paths(api):
+    for path in ("/anime", "/anime/", "/genres", "/genres/", "/health", "/health/"):
+        assert api.get(path).status_code == 200, path
+
+
+def test_preflight_on_every_route(api):
+    for path in ("/anime", "/search/anime", "/favorites", "/api/schedule", "/users/me", "/nope"):
+        response = api.options(
+            path,
+            HTTP_ORIGIN=ORIGIN,
+            HTTP_ACCESS_CONTROL_REQUEST_METHOD="DELETE",
+            HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization,content-type",
+        )
+        assert response.status_code == 200, path
+        assert response["Access-Control-Allow-Origin"] == ORIGIN
+        allowed_headers = response["Access-Control-Allow-Headers"].lower()
+        assert "authorization" in allowed_headers
+        assert "content-type" in allowed_headers
+        methods = set(response["Access-Control-Allow-Methods"].replace(" ", "").split(","))
+        assert {"GET", "POST", "PUT", "PATCH", "DELETE"} <= methods
+
+
+def test_cors_headers_on_responses_and_errors(api):
+    ok = api.get("/anime", HTTP_ORIGIN=ORIGIN)
+    assert ok["Access-Control-Allow-Origin"] == ORIGIN
+    assert "link" in ok["Access-Control-Expose-Headers"].lower()
+    error = api.get("/nope", HTTP_ORIGIN=ORIGIN)
+    assert error["Access-Control-Allow-Origin"] == ORIGIN
+
+
+def test_unlisted_origin_gets_no_cors_grant(api):
+    response = api.get("/anime", HTTP_ORIGIN="https://evil.example")
+    assert "Access-Control-Allow-Origin" not in response
+
+
+def test_openapi_schema_and_docs_are_served(api):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert {"/anime", "/anime/{anime_id}", "/search/anime", "/episodes", "/genres"} <= set(paths)
+    docs = api.get("/api/docs/")
+    assert docs.status_code == 200
+    assert b"swagger" in docs.content.lower()
