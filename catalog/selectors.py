@@ -112,7 +112,7 @@ def anime_search(*, query: str) -> QuerySet[Anime]:
     )
     ranked = matches.annotate(
         rank=Coalesce(SearchRank(F("document"), ts_query), Value(0.0))
-        + TrigramWordSimilarity(Value(normalized), "search_document")
+        + TrigramWordSimilarity(normalized, "search_document")
     )
     return _card_prefetch(ranked.order_by("-rank", "-score", "id"))
 

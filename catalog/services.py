@@ -85,7 +85,8 @@ def _anime_values(item: dict[str, Any]) -> dict[str, Any]:
         f"https://shikimori.one/system/animes/original/{item['shikimori_id']}.jpg"
     )
     for day in ("aired_on", "released_on"):
-        values[day] = date.fromisoformat(values[day]) if values[day] else None
+        raw = item.get(day)
+        values[day] = date.fromisoformat(raw) if raw else None
     values["episodes_total"] = values["episodes_total"] or 0
     values["episodes_aired"] = values["episodes_aired"] or 0
     return values

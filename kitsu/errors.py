@@ -42,7 +42,7 @@ def envelope(status_code: int, details: Any = None, *, message: str | None = Non
 class ApiError(exceptions.APIException):
     """A domain error with its own status, message and details (contract: AppError)."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(
         self, details: Any = None, *, message: str | None = None, status_code: int | None = None
@@ -112,12 +112,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         headers["WWW-Authenticate"] = "Bearer"
         return Response(envelope(401, str(exc.detail)), status=401, headers=headers)
     if isinstance(exc, exceptions.Throttled):
-        if exc.wait is not None:
-            headers["Retry-After"] = str(int(exc.wait))
+        wait = getattr(exc, "wait", None)
+        if wait is not None:
+            headers["Retry-After"] = str(int(wait))
         return Response(envelope(429), status=429, headers=headers)
     if isinstance(exc, exceptions.APIException):
-        details = exc.detail if isinstance(exc.detail, str) else exc.get_full_details()
-        return Response(envelope(exc.status_code, str(details)), status=exc.status_code)
+        return Response(envelope(exc.status_code, str(exc.detail)), status=exc.status_code)
     # Unexpected: log with the traceback and answer with the envelope, never a debug page.
     logger.exception("Unhandled error in %s", context.get("view"))
     return Response(envelope(500, "Unexpected error"), status=500)

@@ -236,20 +236,22 @@ CORS_EXPOSE_HEADERS = ["Link", "ETag", "Retry-After"]
 CORS_PREFLIGHT_MAX_AGE = 86400
 
 # --- Background jobs (django-q2 on the ORM broker: jobs are rows in PostgreSQL) -------------
+Q_TIMEOUT = env_int("Q_TIMEOUT", 600, minimum=1)
+Q_RETRY = env_int("Q_RETRY", 720, minimum=2)  # must exceed the timeout: see library notes
+if Q_TIMEOUT >= Q_RETRY:
+    raise ImproperlyConfigured("Q_TIMEOUT must be lower than Q_RETRY (else jobs run twice)")
 Q_CLUSTER = {
     "name": "kitsu",
     "orm": "default",  # never a separate alias (django-q2 issue 293: duplicate schedules)
     "workers": env_int("Q_WORKERS", 2, minimum=1),
-    "timeout": env_int("Q_TIMEOUT", 600, minimum=1),
-    "retry": env_int("Q_RETRY", 720, minimum=2),  # must exceed timeout: see library notes
+    "timeout": Q_TIMEOUT,
+    "retry": Q_RETRY,
     "max_attempts": env_int("Q_MAX_ATTEMPTS", 3, minimum=1),
     "catch_up": False,
     "ack_failures": True,
     "save_limit": 1000,
     "sync": env_bool("Q_SYNC", False),
 }
-if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
-    raise ImproperlyConfigured("Q_TIMEOUT must be lower than Q_RETRY (else jobs run twice)")
 
 # --- Security ------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

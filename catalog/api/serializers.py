@@ -29,7 +29,7 @@ class StudioOutput(serializers.ModelSerializer):
 class BlankAsNullField(serializers.CharField):
     """Text columns store "" for unknown; the API says null (contract B.2.2)."""
 
-    def to_representation(self, value: str) -> str | None:
+    def to_representation(self, value: str) -> str | None:  # type: ignore[override]
         return value or None
 
 

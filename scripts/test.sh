@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install Kitsu with its development tools into .venv, then run lint, format check, type check
+# and the whole test suite against PostgreSQL and Redis.
+#   DATABASE_URL  PostgreSQL server to test against (default: local, trust auth as postgres);
+#                 Django creates and drops a test_<name> database there.
+#   REDIS_URL     Redis server (default: local, db 0); tests only touch keys under
+#                 CACHE_KEY_PREFIX (default kitsu-test).
+# Extra arguments go to pytest, e.g. ./scripts/test.sh -k search
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+
+export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/kitsu}
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
+export CACHE_KEY_PREFIX=${CACHE_KEY_PREFIX:-kitsu-test}
+
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "== mypy"
+.venv/bin/mypy .
+echo "== pytest (PostgreSQL: ${DATABASE_URL%%\?*}, Redis: $REDIS_URL)"
+.venv/bin/pytest "$@"

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from tests.factories import (
+    AnimeFactory,
+    EpisodeFactory,
+    GenreFactory,
+    PlaybackSourceFactory,
+    ReleaseFactory,
+    StudioFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client() -> Client:
+    client = Client()
+    client.force_login(User.objects.create_superuser(email="admin@example.com", password="pw"))
+    return client
+
+
+def test_outsider_has_no_admin_access():
+    client = Client()
+    client.force_login(User.objects.create_user(email="user@example.com", password="pw"))
+    response = client.get("/admin/catalog/anime/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_changelist_search_finds_any_title_variant(admin_client):
+    frieren = AnimeFactory(
+        title="Frieren: Beyond Journey's End", title_ru="Провожающая в последний путь Фрирен"
+    )
+    AnimeFactory(title="Naruto")
+    for term in ("Фрирен", "frieren", "ПОСЛЕДНИЙ ПУТЬ"):
+        response = admin_client.get("/admin/catalog/anime/", {"q": term})
+        assert response.status_code == 200
+        shown = list(response.context["cl"].result_list)
+        assert shown == [frieren], term
+
+
+def test_changelist_filters(admin_client):
+    draft = AnimeFactory(state="draft", kind="movie")
+    AnimeFactory(state="published", kind="tv")
+    response = admin_client.get("/admin/catalog/anime/", {"state__exact": "draft"})
+    assert list(response.context["cl"].result_list) == [draft]
+    response = admin_client.get("/admin/catalog/anime/", {"kind__exact": "movie"})
+    assert list(response.context["cl"].result_list) == [draft]
+
+
+def _changelist_queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(
+    "url", ["/admin/catalog/anime/", "/admin/catalog/release/", "/admin/catalog/episode/"]
+)
+def test_changelist_query_count_does_not_grow_with_rows(admin_client, url):
+    def add_rows(count: int) -> None:
+        for _ in range(count):
+            EpisodeFactory(release=ReleaseFactory(anime=AnimeFactory()))
+
+    add_rows(3)
+    with_three = _changelist_queries(admin_client, url)
+    add_rows(27)
+    assert _changelist_queries(admin_client, url) == with_three
+
+
+def test_change_pages_render_with_inlines(admin_client):
+    anime = AnimeFactory(genres=[GenreFactory()], studios=[StudioFactory()])
+    release = ReleaseFactory(anime=anime, title="Season one")
+    episode = EpisodeFactory(release=release, number=1)
+    PlaybackSourceFactory(episode=episode)
+    page = admin_client.get(f"/admin/catalog/anime/{anime.pk}/change/")
+    assert page.status_code == 200
+    assert b"Season one" in page.content
+    assert admin_client.get(f"/admin/catalog/release/{release.pk}/change/").status_code == 200
+    assert admin_client.get(f"/admin/catalog/episode/{episode.pk}/change/").status_code == 200
+
+
+def test_saving_in_the_admin_updates_what_search_finds(admin_client, api):
+    anime = AnimeFactory(title="Old title")
+    data = {
+        "title": "Mushishi",
+        "title_ru": "Мастер Муси",
+        "synonyms": "[]",
+        "kind": "tv",
+        "status": "released",
+        "rating": "pg_13",
+        "score": "8.6",
+        "episodes_total": "26",
+        "episodes_aired": "26",
+        "state": "published",
+        "source": "manual",
+        "releases-TOTAL_FORMS": "0",
+        "releases-INITIAL_FORMS": "0",
+        "releases-MIN_NUM_FORMS": "0",
+        "releases-MAX_NUM_FORMS": "1000",
+    }
+    response = admin_client.post(f"/admin/catalog/anime/{anime.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    found = api.get("/search/anime", {"q": "мастер муси"}).json()
+    assert [item["id"] for item in found] == [str(anime.pk)]
+    assert api.get("/search/anime", {"q": "old title"}).json() == []
