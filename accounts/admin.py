@@ -1,14 +1,37 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from accounts.models import User
+from accounts.models import Session, User
+from accounts.services import sessions_revoke
+
+
+class SessionInline(admin.TabularInline):
+    model = Session
+    extra = 0
+    can_delete = False
+    fields = (
+        "id",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+        "ip_address",
+        "user_agent",
+    )
+    readonly_fields = fields
+    ordering = ("-last_used_at",)
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    ordering = ("email",)
+    ordering = ("-created_at",)
     list_display = ("email", "is_active", "is_staff", "created_at")
     list_filter = ("is_active", "is_staff", "is_superuser", "groups")
     search_fields = ("email",)
@@ -20,3 +43,10 @@ class UserAdmin(DjangoUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     filter_horizontal = ("groups",)
+    inlines = (SessionInline,)
+    actions = ("revoke_all_sessions",)
+
+    @admin.action(description="Sign out everywhere (revoke all sessions)", permissions=["change"])
+    def revoke_all_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        revoked = sum(sessions_revoke(user=user, reason="revoked by admin") for user in queryset)
+        self.message_user(request, f"Revoked {revoked} sessions", messages.SUCCESS)

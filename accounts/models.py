@@ -56,3 +56,44 @@ class User(AbstractBaseUser, PermissionsMixin):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
+
+
+class Session(models.Model):
+    """One login on one device. The refresh token is ``<session id hex>.<secret>``; only the
+    SHA-256 of the current secret is stored, and it changes on every refresh (rotation)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    refresh_token_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_used_at"]
+        indexes = [
+            models.Index(fields=["user", "-last_used_at"], name="session_user_recent"),
+            models.Index(fields=["expires_at"], name="session_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} / {self.id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class Rbac(models.Model):
+    """Carries Kitsu's RBAC permissions (``anime.view``...); no table (see accounts.rbac)."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return "RBAC permission carrier"

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -43,6 +44,7 @@ class ApiError(exceptions.APIException):
     """A domain error with its own status, message and details (contract: AppError)."""
 
     status_code: int = status.HTTP_400_BAD_REQUEST
+    headers: dict[str, str] = {}
 
     def __init__(
         self, details: Any = None, *, message: str | None = None, status_code: int | None = None
@@ -92,6 +94,8 @@ def _validation_details(detail: Any, location: str) -> list[dict[str, Any]]:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     headers: dict[str, str] = {}
+    if isinstance(exc, Ratelimited):  # a PermissionDenied subclass: check it first
+        return Response(envelope(429), status=429, headers={"Retry-After": "60"})
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -99,7 +103,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
     if isinstance(exc, ApiError):
         body = envelope(exc.status_code, exc.details, message=exc.message)
-        return Response(body, status=exc.status_code)
+        return Response(body, status=exc.status_code, headers=exc.headers)
     if isinstance(exc, exceptions.ValidationError):
         request = context.get("request")
         location = "query" if request is not None and request.method == "GET" else "body"

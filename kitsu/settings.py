@@ -9,6 +9,7 @@ with any setting that is unsafe for more than one process or for the internet.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,8 @@ def _development_secret() -> str:
 
 
 SECRET_KEY = env_str("SECRET_KEY") or _development_secret()
+# JWTs are signed with their own key (rotating it logs everyone out, nothing else).
+JWT_SIGNING_KEY = env_str("JWT_SIGNING_KEY") or f"jwt-{SECRET_KEY}"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 
 INSTALLED_APPS = [
@@ -64,6 +67,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "kitsu.middleware.TrustedProxyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -187,6 +191,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 30, minimum=1)),
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": JWT_SIGNING_KEY,
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "sub",
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "UPDATE_LAST_LOGIN": False,
+}
+REFRESH_TOKEN_LIFETIME = timedelta(days=env_int("JWT_REFRESH_DAYS", 14, minimum=1))
+
+# Client IP: REMOTE_ADDR, or the address TRUSTED_PROXY_COUNT hops back in X-Forwarded-For
+# (set it to the number of reverse proxies in front of gunicorn; 0 trusts no header).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# Auth rate limits (django-ratelimit on the shared Redis cache). "count/period", period in
+# s/m/h or "Ns" (e.g. 5/60s).
+LOGIN_FAILURE_RATE = env_str("LOGIN_FAILURE_RATE", "5/60s")  # per (client IP, e-mail)
+LOGIN_IP_RATE = env_str("LOGIN_IP_RATE", "30/60s")  # every attempt, per client IP
+REGISTER_IP_RATE = env_str("REGISTER_IP_RATE", "10/h")
+REFRESH_FAILURE_RATE = env_str("REFRESH_FAILURE_RATE", "5/60s")  # bad refresh tokens, per IP
+
 # --- I18N / static --------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -200,7 +225,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     # Deny by default; public catalog views opt out explicitly (and ignore Authorization).
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.SessionJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "kitsu.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -274,6 +299,8 @@ def _unsafe_production_settings() -> list[str]:
     problems = []
     if not env_str("SECRET_KEY") or SECRET_KEY.startswith("dev-insecure-"):
         problems.append("SECRET_KEY is not set (the generated development secret is refused)")
+    if not env_str("JWT_SIGNING_KEY") or JWT_SIGNING_KEY == SECRET_KEY:
+        problems.append("JWT_SIGNING_KEY is not set (a key of its own, not SECRET_KEY)")
     if DEBUG:
         problems.append("DEBUG is on")
     if not DATABASE_URL:

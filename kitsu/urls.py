@@ -13,6 +13,7 @@ urlpatterns = [
     re_path(r"^health/?$", health.LivenessView.as_view(), name="health"),
     re_path(r"^health/ready/?$", health.ReadinessView.as_view(), name="health-ready"),
     path("", include("catalog.api.urls")),
+    path("", include("accounts.api.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -27,6 +27,20 @@ def _catalog_cache_off(settings: Any) -> None:
     settings.CATALOG_CACHE_SECONDS = 0
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Argon2 at production cost takes ~0.1 s a hash; tests that check hashing itself put the
+    real list back (``production_hashers``)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def production_hashers(settings: Any) -> None:
+    from kitsu import settings as project_settings
+
+    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS
+
+
 @pytest.fixture
 def catalog_cache(settings: Any) -> None:
     settings.CATALOG_CACHE_SECONDS = 30

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAFE_PRODUCTION = {
     "KITSU_ENV": "production",
     "SECRET_KEY": "x" * 64 + "-a-real-production-secret-with-enough-entropy",
+    "JWT_SIGNING_KEY": "j" * 64 + "-a-separate-jwt-signing-key",
     "DEBUG": "false",
     "ALLOWED_HOSTS": "api.kitsu.example",
     "ALLOWED_ORIGINS": "https://kitsu.example",
@@ -54,6 +55,7 @@ def test_production_settings_pass_check_deploy():
     [
         ({"SECRET_KEY": "<unset>"}, "SECRET_KEY is not set"),
         ({"DEBUG": "true"}, "DEBUG is on"),
+        ({"JWT_SIGNING_KEY": "<unset>"}, "JWT_SIGNING_KEY is not set"),
         ({"DATABASE_URL": "<unset>"}, "DATABASE_URL is not set"),
         ({"REDIS_URL": "<unset>"}, "REDIS_URL is not set"),
         ({"ALLOWED_ORIGINS": "https://kitsu.example,*"}, "ALLOWED_ORIGINS contains '*'"),

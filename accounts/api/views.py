@@ -1,0 +1,174 @@
+"""Auth and account endpoints (contract A.2-A.6, B.1). Thin: validate, one service, respond."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, cast
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.api.serializers import (
+    AdminUserOutput,
+    CredentialsInput,
+    LogoutInput,
+    MeOutput,
+    PasswordChangeInput,
+    ProfileInput,
+    RefreshInput,
+    RegisterInput,
+    SessionOutput,
+    TokenPairOutput,
+)
+from accounts.models import User
+from accounts.permissions import require
+from accounts.ratelimits import login_limits, refresh_limit, register_limit
+from kitsu.api import PublicAPIView, parse_uuid
+from kitsu.errors import NotFound
+from kitsu.pagination import paginate
+
+
+def _tokens(pair: services.TokenPair, status_code: int = 200) -> Response:
+    body = {
+        "access_token": pair.access_token,
+        "refresh_token": pair.refresh_token,
+        "token_type": "bearer",
+    }
+    return Response(body, status=status_code)
+
+
+def _valid(serializer_class: type, request: Request, **context: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data, context=context)
+    serializer.is_valid(raise_exception=True)  # 422 with the offending fields
+    return serializer.validated_data
+
+
+class RegisterView(PublicAPIView):
+    @extend_schema(request=RegisterInput, responses={201: TokenPairOutput})
+    def post(self, request: Request) -> Response:
+        register_limit(request).hit(request)
+        data = _valid(RegisterInput, request)
+        pair = services.user_register(
+            email=data["email"], password=data["password"], client=services.ClientInfo.of(request)
+        )
+        return _tokens(pair, status.HTTP_201_CREATED)
+
+
+class LoginView(PublicAPIView):
+    @extend_schema(request=CredentialsInput, responses={200: TokenPairOutput})
+    def post(self, request: Request) -> Response:
+        data = _valid(CredentialsInput, request)
+        per_ip, per_account = login_limits(request, data["email"])
+        per_ip.hit(request)
+        per_account.hit(request)
+        pair = services.user_login(request=request, email=data["email"], password=data["password"])
+        per_account.refund()  # the limit counts failures only
+        return _tokens(pair)
+
+
+class RefreshView(PublicAPIView):
+    @extend_schema(request=RefreshInput, responses={200: TokenPairOutput})
+    def post(self, request: Request) -> Response:
+        data = _valid(RefreshInput, request)
+        limit = refresh_limit(request)
+        limit.hit(request)
+        pair = services.session_refresh(
+            refresh_token=data["refresh_token"], client=services.ClientInfo.of(request)
+        )
+        limit.refund()  # only bad tokens count
+        return _tokens(pair)
+
+
+class LogoutView(PublicAPIView):
+    """Always 204: the frontend ignores the answer and clears its store (contract B.1.4)."""
+
+    @extend_schema(request=LogoutInput, responses={204: None})
+    def post(self, request: Request) -> Response:
+        serializer = LogoutInput(data=request.data)
+        if serializer.is_valid() and serializer.validated_data.get("refresh_token"):
+            services.session_logout(refresh_token=serializer.validated_data["refresh_token"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _me(request: Request) -> User:
+    """The signed-in user (views using it require IsAuthenticated)."""
+    return cast("User", request.user)
+
+
+def _current_session(request: Request) -> str | None:
+    token: Any = request.auth
+    return str(token["sid"]) if token is not None else None
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=MeOutput)
+    def get(self, request: Request) -> Response:
+        return Response(MeOutput(selectors.user_profile(_me(request))).data)
+
+    @extend_schema(request=ProfileInput, responses=MeOutput)
+    def patch(self, request: Request) -> Response:
+        data = _valid(ProfileInput, request)
+        user = services.user_update(user=_me(request), avatar=data["avatar"] or "")
+        return Response(MeOutput(selectors.user_profile(user)).data)
+
+
+class PasswordView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=PasswordChangeInput, responses={204: None})
+    def post(self, request: Request) -> Response:
+        data = _valid(PasswordChangeInput, request, email=_me(request).email)
+        current = _current_session(request)
+        services.password_change(
+            user=_me(request),
+            current_password=data["current_password"],
+            new_password=data["new_password"],
+            current_session=uuid.UUID(current) if current else None,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=SessionOutput(many=True))
+    def get(self, request: Request) -> Response:
+        sessions = selectors.user_sessions(_me(request))
+        context = {"current_session": _current_session(request)}
+        return Response(SessionOutput(sessions, many=True, context=context).data)
+
+    @extend_schema(responses={204: None}, description="Log out everywhere (every session).")
+    def delete(self, request: Request) -> Response:
+        services.sessions_revoke(user=_me(request), reason="logout everywhere")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, session_id: str) -> Response:
+        revoked = services.sessions_revoke(
+            user=_me(request),
+            reason="revoked by user",
+            session_id=parse_uuid(session_id, name="session_id"),
+        )
+        if not revoked and not _me(request).sessions.filter(id=session_id).exists():
+            raise NotFound("Session not found")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AdminUserListView(APIView):
+    permission_classes = [require("admin.users.view")]
+
+    @extend_schema(responses=AdminUserOutput(many=True))
+    def get(self, request: Request) -> Response:
+        page = paginate(request, selectors.user_list(), cursor_ordering=("-created_at", "-id"))
+        return Response(AdminUserOutput(page.items, many=True).data, headers=page.headers)

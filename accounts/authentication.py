@@ -1,0 +1,49 @@
+"""Bearer authentication: a simplejwt access token whose session is still active.
+
+The access token carries ``sid`` (its session). One query loads the session and its user
+together, so a logout or a revoked session stops its access tokens at once, at no extra
+query over plain JWT authentication (which loads the user anyway).
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
+from rest_framework_simplejwt.tokens import AccessToken, Token
+
+from accounts.models import Session, User
+
+
+class SessionJWTAuthentication(JWTAuthentication):
+    def authenticate_header(self, request: Request) -> str:
+        return "Bearer"  # makes DRF answer 401, never 403, to a missing or bad token
+
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        try:
+            return AccessToken(raw_token)  # type: ignore[arg-type]
+        except ExpiredTokenError as exc:
+            raise AuthenticationFailed("Token has expired") from exc
+        except TokenError as exc:
+            raise AuthenticationFailed("Invalid token") from exc
+
+    def get_user(self, validated_token: Token) -> User:  # type: ignore[override]
+        session_id = validated_token.get("sid")
+        user_id = validated_token.get("sub")
+        if not session_id or not user_id:
+            raise AuthenticationFailed("Invalid token")
+        session = (
+            Session.objects.select_related("user")
+            .filter(id=session_id, user_id=user_id)
+            .only("id", "revoked_at", "expires_at", "user")
+            .first()
+        )
+        if session is None:
+            raise AuthenticationFailed("Invalid token")  # deleted user or purged session
+        if session.revoked_at is not None or session.expires_at <= timezone.now():
+            raise AuthenticationFailed("Session revoked")
+        if not session.user.is_active:
+            raise AuthenticationFailed("User is inactive")
+        return session.user

@@ -1,0 +1,9 @@
+"""django-q2 tasks of the accounts app (scheduled by accounts.schedules)."""
+
+from __future__ import annotations
+
+from accounts.services import sessions_purge
+
+
+def purge_sessions() -> int:
+    return sessions_purge()

@@ -1,0 +1,99 @@
+"""Real server processes for multi-process tests (gunicorn against the test database)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_database_url() -> str:
+    """DATABASE_URL of the database pytest-django created (test_<name>)."""
+    base = settings.DATABASE_URL.split("?", 1)[0].rsplit("/", 1)[0]
+    return f"{base}/{connection.settings_dict['NAME']}"
+
+
+def server_env(**overrides: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "CACHE_KEY_PREFIX": settings.CACHE_KEY_PREFIX,
+        "DB_POOL_MIN": "0",
+        "DB_POOL_MAX": "4",
+        **overrides,
+    }
+
+
+@contextmanager
+def gunicorn(workers: int, log_dir: Path, **env: str) -> Iterator[str]:
+    """Start ``gunicorn kitsu.wsgi`` with ``workers`` processes; yield its base URL.
+
+    The access log records the worker pid of every request (``<pid> <status> <path>``)."""
+    port = free_port()
+    access_log = log_dir / "access.log"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "kitsu.wsgi:application",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            str(access_log),
+            "--access-logformat",
+            "%(p)s %(s)s %(U)s",
+            "--error-logfile",
+            str(log_dir / "error.log"),
+        ],
+        cwd=ROOT,
+        env=server_env(**env),
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                log = (
+                    (log_dir / "error.log").read_text() if (log_dir / "error.log").exists() else ""
+                )
+                raise RuntimeError(f"gunicorn did not start:\n{log[-3000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def worker_pids(log_dir: Path, path: str) -> set[str]:
+    lines = (log_dir / "access.log").read_text().splitlines()
+    return {line.split()[0] for line in lines if line.endswith(f" {path}")}
