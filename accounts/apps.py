@@ -29,6 +29,8 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        from accounts import schema  # noqa: F401  (registers the OpenAPI auth extension)
+
         post_migrate.connect(
             _sync_roles_after_migrate, sender=self, dispatch_uid="accounts-sync-roles"
         )

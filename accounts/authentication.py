@@ -7,6 +7,7 @@ query over plain JWT authentication (which loads the user anyway).
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
@@ -34,14 +35,10 @@ class SessionJWTAuthentication(JWTAuthentication):
         user_id = validated_token.get("sub")
         if not session_id or not user_id:
             raise AuthenticationFailed("Invalid token")
-        session = (
-            Session.objects.select_related("user")
-            .filter(id=session_id, user_id=user_id)
-            .only("id", "revoked_at", "expires_at", "user")
-            .first()
-        )
-        if session is None:
-            raise AuthenticationFailed("Invalid token")  # deleted user or purged session
+        try:
+            session = Session.objects.select_related("user").get(id=session_id, user_id=user_id)
+        except (Session.DoesNotExist, ValueError, ValidationError) as exc:
+            raise AuthenticationFailed("Invalid token") from exc  # deleted user, purged session
         if session.revoked_at is not None or session.expires_at <= timezone.now():
             raise AuthenticationFailed("Session revoked")
         if not session.user.is_active:

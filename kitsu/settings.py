@@ -9,6 +9,7 @@ with any setting that is unsafe for more than one process or for the internet.
 from __future__ import annotations
 
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,10 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
-DB_POOL = env_bool("DB_POOL", default=True)
+# django-q2's qcluster forks worker processes after the parent has used its connections, and a
+# psycopg pool must never cross a fork (children would share the parent's sockets): the
+# cluster opens plain connections instead.
+DB_POOL = env_bool("DB_POOL", default=True) and "qcluster" not in sys.argv[1:2]
 DB_POOL_MIN = env_int("DB_POOL_MIN", 2, minimum=0)
 DB_POOL_MAX = env_int("DB_POOL_MAX", 10, minimum=1)
 DB_POOL_TIMEOUT = env_float("DB_POOL_TIMEOUT", 10.0)

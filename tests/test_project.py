@@ -52,3 +52,9 @@ def test_no_cascade_from_anime_into_user_data():
         and field.remote_field.on_delete is models.CASCADE
     ]
     assert offenders == []
+
+
+@pytest.mark.django_db
+def test_openapi_schema_is_valid_and_warning_free(tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
+    assert "/auth/login" in (tmp_path / "s.yaml").read_text()

@@ -114,3 +114,27 @@ def test_embedded_default_is_sqlite_and_local_memory(tmp_path):
         "True",
     ]
     assert (tmp_path / "dev-secret-key").exists()
+
+
+def test_qcluster_never_uses_the_connection_pool():
+    """django-q2 forks workers; a psycopg pool must not be shared across fork()."""
+    code = (
+        "import sys, os, django; sys.argv = ['manage.py', {command!r}]; "
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'kitsu.settings'); django.setup(); "
+        "from django.conf import settings; "
+        "print('pool' in settings.DATABASES['default']['OPTIONS'])"
+    )
+    env = {**os.environ, "DATABASE_URL": settings.DATABASE_URL}
+    results = {}
+    for command in ("qcluster", "runserver"):
+        result = subprocess.run(
+            [sys.executable, "-c", code.format(command=command)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        results[command] = result.stdout.strip()
+    assert results == {"qcluster": "False", "runserver": "True"}

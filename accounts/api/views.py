@@ -144,7 +144,11 @@ class SessionListView(APIView):
         context = {"current_session": _current_session(request)}
         return Response(SessionOutput(sessions, many=True, context=context).data)
 
-    @extend_schema(responses={204: None}, description="Log out everywhere (every session).")
+    @extend_schema(
+        responses={204: None},
+        description="Log out everywhere (every session).",
+        operation_id="users_me_sessions_revoke_all",
+    )
     def delete(self, request: Request) -> Response:
         services.sessions_revoke(user=_me(request), reason="logout everywhere")
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -332,3 +332,10 @@ def test_change_password_errors(api, tokens):
     assert error(response)["details"] == "Current password is incorrect"
     weak = {"current_password": PASSWORD, "new_password": "password"}
     assert api.post("/users/me/password", weak, format="json", **auth).status_code == 422
+
+
+def test_session_check_costs_one_query_per_request(api, tokens, django_assert_num_queries):
+    auth = bearer(tokens["access_token"])
+    # One query authenticates (session JOIN user), one lists the sessions.
+    with django_assert_num_queries(2):
+        assert api.get("/users/me/sessions", **auth).status_code == 200

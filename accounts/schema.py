@@ -1,0 +1,10 @@
+"""OpenAPI description of Kitsu's bearer authentication (drf-spectacular extension)."""
+
+from __future__ import annotations
+
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+
+
+class SessionJWTScheme(SimpleJWTScheme):
+    target_class = "accounts.authentication.SessionJWTAuthentication"
+    name = "bearerAuth"
