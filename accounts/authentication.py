@@ -7,6 +7,8 @@ query over plain JWT authentication (which loads the user anyway).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
@@ -44,3 +46,14 @@ class SessionJWTAuthentication(JWTAuthentication):
         if not session.user.is_active:
             raise AuthenticationFailed("User is inactive")
         return session.user
+
+
+class OptionalSessionJWTAuthentication(SessionJWTAuthentication):
+    """Signed in if the token is good, anonymous otherwise: a stale token must not break a
+    public endpoint (contract A.3)."""
+
+    def authenticate(self, request: Request) -> Any:
+        try:
+            return super().authenticate(request)
+        except AuthenticationFailed:
+            return None

@@ -248,6 +248,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AnimeKindEnum": "catalog.models.Anime.Kind",
         "GenreKindEnum": "catalog.models.Genre.Kind",
+        "AnimeStatusEnum": "catalog.models.Anime.Status",
+        "LibraryStatusEnum": "library.models.LibraryEntry.Status",
+        "AniListStatusEnum": "library.services.ANILIST_STATUS_CHOICES",
     },
 }
 # Pagination limits (contract B.2): limit 1..100; deeper than KITSU_MAX_OFFSET use the cursor.

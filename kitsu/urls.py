@@ -14,6 +14,7 @@ urlpatterns = [
     re_path(r"^health/ready/?$", health.ReadinessView.as_view(), name="health-ready"),
     path("", include("catalog.api.urls")),
     path("", include("accounts.api.urls")),
+    path("", include("library.api.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -59,3 +59,25 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit(
             "Set DATABASE_URL (PostgreSQL) and REDIS_URL, or run ./scripts/test.sh", returncode=2
         )
+
+
+@pytest.fixture
+def signed_in(db: Any, api: APIClient) -> Any:
+    """``signed_in(email)`` -> (user with the ``user`` role, APIClient carrying its token),
+    signed in through ``POST /auth/login`` like the frontend."""
+    from django.contrib.auth.models import Group
+
+    from accounts.models import User
+
+    def sign_in(email: str = "viewer@example.com") -> tuple[Any, APIClient]:
+        user = User.objects.create_user(email=email, password="correct horse battery")
+        user.groups.add(Group.objects.get(name="user"))
+        client = APIClient()
+        response = client.post(
+            "/auth/login", {"email": email, "password": "correct horse battery"}, format="json"
+        )
+        assert response.status_code == 200, response.content
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access_token']}")
+        return user, client
+
+    return sign_in

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from catalog.api.serializers import BlankAsNullField
+from catalog.models import Anime
+from library.models import EpisodeView, Favorite, LibraryEntry, WatchProgress
+from library.services import ANILIST_STATUS_CHOICES, COMPLETED_PERCENT
+
+
+class AnimeEmbedOutput(serializers.ModelSerializer):
+    poster = BlankAsNullField(source="poster_url")
+
+    class Meta:
+        model = Anime
+        fields = ["id", "title", "poster", "kind", "status"]
+
+
+class FavoriteInput(serializers.Serializer):
+    anime_id = serializers.UUIDField()
+
+
+class FavoriteOutput(serializers.ModelSerializer):
+    anime = AnimeEmbedOutput(read_only=True)
+
+    class Meta:
+        model = Favorite
+        fields = ["id", "anime_id", "created_at", "anime"]
+
+
+class ProgressInput(serializers.Serializer):
+    anime_id = serializers.UUIDField()
+    episode = serializers.IntegerField()
+    position_seconds = serializers.FloatField(required=False, allow_null=True)
+    progress_percent = serializers.FloatField(required=False, allow_null=True)
+    # When the client observed this position (a tab may post late); never later than now.
+    last_watched_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class ProgressOutput(serializers.ModelSerializer):
+    class Meta:
+        model = WatchProgress
+        fields = [
+            "id",
+            "anime_id",
+            "episode",
+            "position_seconds",
+            "progress_percent",
+            "created_at",
+            "last_watched_at",
+        ]
+
+
+class ContinueOutput(serializers.Serializer):
+    def to_representation(self, item: object) -> dict[str, object]:
+        progress = item.progress  # type: ignore[attr-defined]
+        data = dict(ProgressOutput(progress).data)
+        anime = AnimeEmbedOutput(progress.anime).data
+        data["anime"] = {key: anime[key] for key in ("id", "title", "poster")}
+        data["next_episode"] = item.next_episode  # type: ignore[attr-defined]
+        return data
+
+
+class HistoryOutput(serializers.ModelSerializer):
+    completed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EpisodeView
+        fields = [
+            "anime_id",
+            "episode",
+            "position_seconds",
+            "progress_percent",
+            "completed",
+            "first_watched_at",
+            "last_watched_at",
+        ]
+
+    def get_completed(self, view: EpisodeView) -> bool:
+        return view.progress_percent >= COMPLETED_PERCENT
+
+
+class LibraryInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=LibraryEntry.Status.choices)
+    score = serializers.IntegerField(min_value=1, max_value=10, required=False, allow_null=True)
+    episodes_watched = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+
+
+class LibraryEntryOutput(serializers.ModelSerializer):
+    anime = AnimeEmbedOutput(read_only=True)
+
+    class Meta:
+        model = LibraryEntry
+        fields = [
+            "anime_id",
+            "status",
+            "score",
+            "episodes_watched",
+            "created_at",
+            "updated_at",
+            "anime",
+        ]
+
+
+class AniListTitle(serializers.Serializer):
+    english = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    romaji = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    native = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+
+class AniListMedia(serializers.Serializer):
+    id = serializers.IntegerField(required=False, allow_null=True)
+    idMal = serializers.IntegerField(required=False, allow_null=True)
+    bannerImage = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    title = AniListTitle(required=False)
+
+
+class AniListEntry(serializers.Serializer):
+    media = AniListMedia()
+
+
+class AniListList(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=ANILIST_STATUS_CHOICES)
+    entries = AniListEntry(many=True)
+
+
+class AniListImportInput(serializers.Serializer):
+    animes = AniListList(many=True, required=False)

@@ -1,0 +1,67 @@
+"""Reads of users' libraries. Only anime that are public now are listed: unpublished or
+soft-deleted anime drop out of the lists and come back when republished (rows are kept)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from accounts.models import User
+from catalog.models import Anime, Episode
+from library.models import EpisodeView, Favorite, LibraryEntry, WatchProgress
+from library.services import COMPLETED_PERCENT
+
+# The public-catalog rule (Anime.objects.public), seen from a row that points at an anime.
+_VISIBLE = {"anime__state": Anime.State.PUBLISHED, "anime__deleted_at__isnull": True}
+
+
+def favorite_list(*, user: User, anime_id: uuid.UUID | None = None) -> QuerySet[Favorite]:
+    favorites = Favorite.objects.filter(user=user, **_VISIBLE).select_related("anime")
+    if anime_id is not None:
+        favorites = favorites.filter(anime_id=anime_id)
+    return favorites.order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class ContinueItem:
+    progress: WatchProgress
+    next_episode: int | None
+
+
+def continue_watching(*, user: User, limit: int) -> list[ContinueItem]:
+    """Last watched first. When the current episode is finished (>= 90 %) and the anime has a
+    next one (an Episode row, or episodes_aired beyond it), point at it."""
+    has_next_row = Episode.objects.filter(
+        release__anime_id=OuterRef("anime_id"), number=OuterRef("episode") + 1
+    )
+    rows = (
+        WatchProgress.objects.filter(user=user, **_VISIBLE)
+        .select_related("anime")
+        .annotate(has_next_row=Exists(has_next_row))
+        .order_by("-last_watched_at", "-id")[:limit]
+    )
+    items = []
+    for progress in rows:
+        next_episode = None
+        if progress.progress_percent >= COMPLETED_PERCENT:
+            aired = progress.anime.episodes_aired
+            if progress.has_next_row or progress.episode < aired:
+                next_episode = progress.episode + 1
+        items.append(ContinueItem(progress, next_episode))
+    return items
+
+
+def watch_history(*, user: User, anime_id: uuid.UUID | None) -> QuerySet[EpisodeView]:
+    views = EpisodeView.objects.filter(user=user, **_VISIBLE)
+    if anime_id is not None:
+        return views.filter(anime_id=anime_id).order_by("episode")
+    return views.order_by("-last_watched_at", "-id")
+
+
+def library_list(*, user: User, status: str | None) -> QuerySet[LibraryEntry]:
+    entries = LibraryEntry.objects.filter(user=user, **_VISIBLE).select_related("anime")
+    if status:
+        entries = entries.filter(status=status)
+    return entries.order_by("-updated_at", "-id")
