@@ -44,7 +44,8 @@ def test_five_guesses_in_total_across_four_workers(tmp_path, production_hashers)
             if elapsed + retry_after < WINDOW_SECONDS - 1:
                 break
         codes = sorted(r.status_code for r in responses)
-        assert codes == [401] * 5 + [429] * 15
+        diagnostics = f"elapsed={elapsed:.1f}s retry_after={retry_after}s attempt={attempt}"
+        assert codes == [401] * 5 + [429] * 15, diagnostics
         assert len(worker_pids(tmp_path, "/auth/login")) >= 2, "requests were not spread"
 
         # Once the window has passed, the right password works.
