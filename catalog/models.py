@@ -161,6 +161,17 @@ class Anime(Timestamped):
     )
     delete_reason = models.CharField(max_length=500, blank=True)
 
+    # Editorial locks: a locked record, or the fields listed here, are never written by sync.
+    is_locked = models.BooleanField(default=False)
+    locked_fields = models.JSONField(default=list, blank=True)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    locked_reason = models.CharField(max_length=500, blank=True)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    # The anime's id at the stream provider (aniwatch-api), e.g. "steinsgate-3"; blank = unmapped.
+    stream_id = models.CharField(max_length=200, blank=True)
+
     # Every title variant, normalized (normalize_search_text); kept in step by save().
     search_document = models.TextField(blank=True, editable=False)
 
@@ -195,6 +206,9 @@ class Anime(Timestamped):
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "search_document"}  # type: ignore[misc]
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def is_field_locked(self, field: str) -> bool:
+        return self.is_locked or field in (self.locked_fields or [])
 
     @property
     def is_public(self) -> bool:

@@ -268,8 +268,8 @@ CORS_EXPOSE_HEADERS = ["Link", "ETag", "Retry-After"]
 CORS_PREFLIGHT_MAX_AGE = 86400
 
 # --- Background jobs (django-q2 on the ORM broker: jobs are rows in PostgreSQL) -------------
-Q_TIMEOUT = env_int("Q_TIMEOUT", 600, minimum=1)
-Q_RETRY = env_int("Q_RETRY", 720, minimum=2)  # must exceed the timeout: see library notes
+Q_TIMEOUT = env_int("Q_TIMEOUT", 3600, minimum=1)  # a daily catalog sync fits in it
+Q_RETRY = env_int("Q_RETRY", 3900, minimum=2)  # must exceed the timeout: see library notes
 if Q_TIMEOUT >= Q_RETRY:
     raise ImproperlyConfigured("Q_TIMEOUT must be lower than Q_RETRY (else jobs run twice)")
 Q_CLUSTER = {
@@ -284,6 +284,30 @@ Q_CLUSTER = {
     "save_limit": 1000,
     "sync": env_bool("Q_SYNC", False),
 }
+
+# --- Upstream sources (ingestion) -------------------------------------------------------------
+# KITSU_UPSTREAM_URL points every client at one server (the fake upstream of the tests and the
+# offline demo: python -m ingestion.fake_upstream); otherwise each host is set on its own.
+_UPSTREAM = env_str("KITSU_UPSTREAM_URL").rstrip("/")
+SHIKIMORI_URL = env_str("SHIKIMORI_URL", _UPSTREAM or "https://shikimori.one").rstrip("/")
+# Shikimori requires a User-Agent that names the application.
+SHIKIMORI_USER_AGENT = env_str(
+    "SHIKIMORI_USER_AGENT", "Kitsu/0.1 (open-source anime catalog; +https://github.com/kitsu)"
+)
+SHIKIMORI_RPS = env_int("SHIKIMORI_RPS", 5, minimum=1)  # Shikimori: 5 rps and 90 rpm per IP
+SHIKIMORI_RPM = env_int("SHIKIMORI_RPM", 90, minimum=1)
+KODIK_URL = env_str("KODIK_URL", _UPSTREAM or "https://kodik-api.com").rstrip("/")
+KODIK_TOKEN = env_str("KODIK_TOKEN", "fake-kodik-token" if _UPSTREAM else "")  # the fake's
+KODIK_RPS = env_int("KODIK_RPS", 3, minimum=1)
+KODIK_RPM = env_int("KODIK_RPM", 120, minimum=1)
+# aniwatch-api compatible stream provider: off unless configured.
+STREAM_URL = env_str("STREAM_URL", f"{_UPSTREAM}/api/v2/hianime" if _UPSTREAM else "").rstrip("/")
+STREAM_RPS = env_int("STREAM_RPS", 5, minimum=1)
+STREAM_RPM = env_int("STREAM_RPM", 120, minimum=1)
+UPSTREAM_TIMEOUT = env_float("UPSTREAM_TIMEOUT", 10.0)
+UPSTREAM_RETRIES = env_int("UPSTREAM_RETRIES", 3, minimum=0)
+UPSTREAM_BACKOFF = env_float("UPSTREAM_BACKOFF", 1.0)  # first retry delay, doubled each time
+UPSTREAM_MAX_WAIT = env_float("UPSTREAM_MAX_WAIT", 60.0)  # longest single wait we accept
 
 # --- Security ------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -330,5 +354,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # httpx logs every request URL at INFO, and Kodik's token travels in the query string.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }

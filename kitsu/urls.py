@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("catalog.api.urls")),
     path("", include("accounts.api.urls")),
     path("", include("library.api.urls")),
+    path("", include("ingestion.api.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -97,3 +97,39 @@ def gunicorn(workers: int, log_dir: Path, **env: str) -> Iterator[str]:
 def worker_pids(log_dir: Path, path: str) -> set[str]:
     lines = (log_dir / "access.log").read_text().splitlines()
     return {line.split()[0] for line in lines if line.endswith(f" {path}")}
+
+
+@contextmanager
+def qcluster(
+    log_dir: Path, name: str = "qcluster", **env: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``manage.py qcluster`` in its own process group (so a test can SIGKILL the whole
+    cluster: sentinel, pusher, monitor and workers)."""
+    log = (log_dir / f"{name}.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env=server_env(**env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        kill_group(process, graceful=True)
+        log.close()
+
+
+def kill_group(process: subprocess.Popen[bytes], *, graceful: bool = False) -> None:
+    import signal
+
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM if graceful else signal.SIGKILL)
+        process.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

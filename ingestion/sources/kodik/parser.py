@@ -1,0 +1,168 @@
+"""Kodik ``/search`` and ``/list`` payloads -> typed records (pure functions).
+
+Kodik answers errors with ``{"error": "..."}``, often with HTTP 200, so the body decides.
+A payload that is not an object with a ``results`` array raises ``UpstreamParseError``; a
+single result that lacks what a record needs (an id, a player link, a translation) is skipped
+so one odd material does not cost the rest of a ``/list`` page.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from ingestion.records import (
+    KodikEpisode,
+    KodikPage,
+    KodikResult,
+    KodikSeason,
+    TranslationRecord,
+    UpstreamParseError,
+)
+
+UPSTREAM = "kodik"
+
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+_SUBTITLES = "subtitles"
+_VOICE = "voice"
+
+
+def parse_results(payload: object) -> KodikPage:
+    """One page of ``/search`` or ``/list`` (only ``/list`` has a ``next_page``)."""
+    if not isinstance(payload, dict):
+        raise UpstreamParseError(UPSTREAM, f"expected an object, got {_type(payload)}")
+    error = payload.get("error")
+    if error:
+        raise UpstreamParseError(UPSTREAM, str(error))
+    items = payload.get("results")
+    if not isinstance(items, list):
+        raise UpstreamParseError(UPSTREAM, f"results: expected an array, got {_type(items)}")
+    results = tuple(
+        result for result in (_result(item) for item in items if isinstance(item, dict)) if result
+    )
+    total = _int(payload.get("total"))
+    next_page = payload.get("next_page")
+    return KodikPage(
+        results=results,
+        total=total if total is not None and total >= 0 else len(items),
+        next_page=next_page if isinstance(next_page, str) and next_page else None,
+    )
+
+
+def _result(item: dict[str, Any]) -> KodikResult | None:
+    material_id = _text(item.get("id"))
+    link = _absolute_link(item.get("link"))
+    translation = _translation(item.get("translation"))
+    if not material_id or not link or translation is None:
+        return None
+    raw_seasons = item.get("seasons")
+    is_movie = material_id.startswith("movie-") or (
+        not raw_seasons and item.get("last_episode") is None
+    )
+    if is_movie:
+        seasons: tuple[KodikSeason, ...] = (
+            KodikSeason(number=1, episodes=(KodikEpisode(number=1, link=link, title=""),)),
+        )
+    else:
+        # No "seasons" key: the request had no with_episodes flag, not "no episodes".
+        seasons = _seasons(raw_seasons)
+    return KodikResult(
+        material_id=material_id,
+        shikimori_id=_positive_int(item.get("shikimori_id")),
+        title=_text(item.get("title")),
+        title_orig=_text(item.get("title_orig")),
+        year=_positive_int(item.get("year")),
+        is_movie=is_movie,
+        translation=translation,
+        quality=_text(item.get("quality")),
+        link=link,
+        seasons=seasons,
+        updated_at=_utc_datetime(item.get("updated_at")),
+    )
+
+
+def _translation(value: object) -> TranslationRecord | None:
+    if not isinstance(value, dict):
+        return None
+    raw_id = value.get("id")
+    if isinstance(raw_id, bool) or not isinstance(raw_id, int | str) or not str(raw_id).strip():
+        return None
+    # Kodik only has voice-overs and subtitles; anything else is treated as a voice-over.
+    kind = _SUBTITLES if value.get("type") == _SUBTITLES else _VOICE
+    return TranslationRecord(
+        external_id=str(raw_id).strip(), name=_text(value.get("title")), kind=kind
+    )
+
+
+def _seasons(value: object) -> tuple[KodikSeason, ...]:
+    if not isinstance(value, dict):
+        return ()
+    seasons: list[KodikSeason] = []
+    for key, season in value.items():
+        number = _int(key)
+        if number is None or not isinstance(season, dict):
+            continue
+        seasons.append(KodikSeason(number=number, episodes=_episodes(season.get("episodes"))))
+    return tuple(sorted(seasons, key=lambda season: season.number))
+
+
+def _episodes(value: object) -> tuple[KodikEpisode, ...]:
+    """``with_episodes`` gives link strings, ``with_episodes_data`` gives objects."""
+    if not isinstance(value, dict):
+        return ()
+    episodes: list[KodikEpisode] = []
+    for key, episode in value.items():
+        number = _int(key)
+        if number is None:
+            continue
+        if isinstance(episode, dict):
+            link, title = _absolute_link(episode.get("link")), _text(episode.get("title"))
+        else:
+            link, title = _absolute_link(episode), ""
+        if link:
+            episodes.append(KodikEpisode(number=number, link=link, title=title))
+    return tuple(sorted(episodes, key=lambda episode: episode.number))
+
+
+def _absolute_link(value: object) -> str:
+    """Player links are protocol-relative (``//kodikplayer.com/...``); the site is HTTPS."""
+    link = _text(value)
+    return f"https:{link}" if link.startswith("//") else link
+
+
+def _int(value: object) -> int | None:
+    """An int, or a string of ASCII digits (Kodik sends ids as strings); never a bool."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _ASCII_DIGITS.fullmatch(value.strip()):
+        return int(value.strip())
+    return None
+
+
+def _positive_int(value: object) -> int | None:
+    number = _int(value)
+    return number if number is not None and number > 0 else None
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _utc_datetime(value: object) -> datetime | None:
+    """``"2024-03-22T18:40:05Z"`` -> aware UTC datetime (a missing offset means UTC)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _type(value: object) -> str:
+    return "null" if value is None else type(value).__name__

@@ -1,0 +1,83 @@
+"""Shikimori REST client: catalog pages, details, calendar, genres."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+
+from ingestion.http import Rate, UpstreamClient, UpstreamError
+from ingestion.records import AnimeRecord, CalendarRecord, GenreRecord, UpstreamParseError
+from ingestion.sources.shikimori import parser
+
+PAGE_SIZE = 50  # Shikimori clamps /animes limit to 1..50
+
+
+class ShikimoriClient:
+    def __init__(self, http: UpstreamClient, host: str) -> None:
+        self.http = http
+        self.host = host
+
+    @classmethod
+    def from_settings(cls) -> ShikimoriClient:
+        http = UpstreamClient(
+            "shikimori",
+            settings.SHIKIMORI_URL,
+            rates=[Rate(settings.SHIKIMORI_RPS, 1), Rate(settings.SHIKIMORI_RPM, 60)],
+            headers={"User-Agent": settings.SHIKIMORI_USER_AGENT, "Accept": "application/json"},
+        )
+        return cls(http, settings.SHIKIMORI_URL)
+
+    def _json(self, path: str, params: dict[str, str | int] | None = None) -> object:
+        return self.http.get_json(f"/api{path}", params=params)
+
+    def anime_page(self, page: int, *, status: str | None = None) -> tuple[list[AnimeRecord], int]:
+        """One list page: its records and how many items the upstream sent (a page is the
+        last one when fewer than PAGE_SIZE items came back, whatever the parser kept)."""
+        params: dict[str, str | int] = {"page": page, "limit": PAGE_SIZE, "order": "id"}
+        if status:
+            params["status"] = status
+        payload = self._json("/animes", params)
+        sent = len(payload) if isinstance(payload, list) else 0
+        return self._parsed(parser.parse_anime_list, payload), sent
+
+    def anime_pages(
+        self, *, start_page: int = 1, max_pages: int | None = None, status: str | None = None
+    ) -> Iterator[tuple[int, list[AnimeRecord]]]:
+        """Pages in id order; stops after a short page (Shikimori sends no total)."""
+        page = start_page
+        while max_pages is None or page < start_page + max_pages:
+            records, sent = self.anime_page(page, status=status)
+            yield page, records
+            if sent < PAGE_SIZE:
+                return
+            page += 1
+
+    def anime_detail(self, shikimori_id: int) -> AnimeRecord:
+        payload = self._json(f"/animes/{shikimori_id}")
+        return self._parsed(parser.parse_anime_detail, payload)
+
+    def anime_by_ids(self, ids: list[int]) -> list[AnimeRecord]:
+        records: list[AnimeRecord] = []
+        for start in range(0, len(ids), PAGE_SIZE):
+            chunk = ",".join(str(i) for i in ids[start : start + PAGE_SIZE])
+            payload = self._json("/animes", {"ids": chunk, "limit": PAGE_SIZE})
+            records += self._parsed(parser.parse_anime_list, payload)
+        return records
+
+    def calendar(self) -> list[CalendarRecord]:
+        return self._parsed(parser.parse_calendar, self._json("/calendar"))
+
+    def genres(self) -> list[GenreRecord]:
+        payload = self._json("/genres")
+        try:
+            return parser.parse_genres(payload)
+        except UpstreamParseError as exc:
+            raise UpstreamError("shikimori", str(exc)) from exc
+
+    def _parsed(self, parse: Any, payload: object) -> Any:
+        try:
+            return parse(payload, host=self.host)
+        except UpstreamParseError as exc:
+            raise UpstreamError("shikimori", f"unexpected payload: {exc}") from exc

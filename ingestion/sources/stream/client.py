@@ -1,0 +1,51 @@
+"""Client of an aniwatch-api compatible stream provider, at an operator-configured URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from ingestion.http import Rate, UpstreamClient, UpstreamError
+from ingestion.records import StreamEpisode, StreamServers, StreamSources, UpstreamParseError
+from ingestion.sources.stream import parser
+
+
+class StreamClient:
+    def __init__(self, http: UpstreamClient) -> None:
+        self.http = http
+
+    @classmethod
+    def from_settings(cls) -> StreamClient | None:
+        if not settings.STREAM_URL:
+            return None
+        http = UpstreamClient(
+            "stream",
+            settings.STREAM_URL,
+            rates=[Rate(settings.STREAM_RPS, 1), Rate(settings.STREAM_RPM, 60)],
+            headers={"Accept": "application/json"},
+            retries=1,  # serves players live: fail fast
+        )
+        return cls(http)
+
+    def _get(self, path: str, params: dict[str, str] | None = None) -> object:
+        # httpx joins relative paths onto the base URL's path (/api/v2/hianime).
+        return self.http.get_json(path.lstrip("/"), params=params)
+
+    def episodes(self, stream_id: str) -> list[StreamEpisode]:
+        return self._parse(parser.parse_episodes, self._get(f"anime/{stream_id}/episodes"))
+
+    def servers(self, episode_id: str) -> StreamServers:
+        payload = self._get("episode/servers", {"animeEpisodeId": episode_id})
+        return self._parse(parser.parse_servers, payload)
+
+    def sources(self, episode_id: str, *, server: str, category: str) -> StreamSources:
+        params = {"animeEpisodeId": episode_id, "server": server, "category": category}
+        return self._parse(parser.parse_sources, self._get("episode/sources", params))
+
+    @staticmethod
+    def _parse(parse: Any, payload: object) -> Any:
+        try:
+            return parse(payload)
+        except UpstreamParseError as exc:
+            raise UpstreamError("stream", str(exc)) from exc

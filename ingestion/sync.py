@@ -1,0 +1,530 @@
+"""The sync pipelines: Shikimori catalog and calendar, Kodik episodes.
+
+Shape of every pipeline: fetch a page over the network (never inside a transaction), then
+apply it in ONE transaction with bulk upserts keyed on natural keys (``shikimori_id``,
+``(release, ordering)``, ``(release, number)``, ``(episode, translation)``). So:
+* a second run over unchanged data writes nothing and counts everything "unchanged";
+* a run killed mid-page leaves that page unwritten, and a re-run reaches the same end state
+  with no duplicates (the unique constraints make duplicates impossible anyway);
+* fields an editor locked (``Anime.is_locked`` / ``locked_fields``) are never written, and the
+  editorial state of existing anime is never touched; new anime arrive as drafts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from catalog.cache import catalog_changed
+from catalog.models import (
+    AiringSlot,
+    Anime,
+    Episode,
+    Genre,
+    PlaybackSource,
+    Release,
+    Studio,
+    Translation,
+    normalize_search_text,
+)
+from ingestion.http import UpstreamError
+from ingestion.models import ParserSettings, SyncLogLine, SyncRun
+from ingestion.records import AnimeRecord, GenreRecord, KodikResult, StudioRecord
+from ingestion.services import (
+    ProgressCallback,
+    StopRequested,
+    parser_settings_get,
+    run_log,
+    stop_requested,
+    sync_lock,
+)
+from ingestion.sources import CatalogSource, catalog_source, episode_source, schedule_source
+
+logger = logging.getLogger(__name__)
+
+# AnimeRecord field -> Anime field, for the fields both shapes carry and those only details do.
+LIST_FIELDS = (
+    "title",
+    "title_ru",
+    "kind",
+    "status",
+    "score",
+    "episodes_total",
+    "episodes_aired",
+    "aired_on",
+    "released_on",
+    "year",
+    "season",
+    "poster_url",
+)
+DETAIL_FIELDS = (
+    "mal_id",
+    "title_en",
+    "title_ja",
+    "synonyms",
+    "description",
+    "duration_minutes",
+    "rating",
+    "franchise",
+    "next_episode_at",
+)
+
+
+def _save_progress(run: SyncRun, progress: ProgressCallback | None) -> None:
+    run.pages += 1
+    run.save(update_fields=["created", "updated", "unchanged", "failed", "pages"])
+    if progress is not None:
+        progress(run)
+    if stop_requested(run):
+        raise StopRequested
+
+
+# --- catalog ---------------------------------------------------------------------------------
+
+
+def _record_values(record: AnimeRecord) -> dict[str, Any]:
+    values: dict[str, Any] = {name: getattr(record, name) for name in LIST_FIELDS}
+    if not values["kind"]:
+        values.pop("kind")
+    if not values["status"]:
+        values.pop("status")
+    for name in DETAIL_FIELDS:
+        value = getattr(record, name)
+        if value is not None:
+            values[name] = list(value) if name == "synonyms" else value
+    return values
+
+
+def _writable(anime: Anime | None, values: dict[str, Any]) -> dict[str, Any]:
+    if anime is None:
+        return values
+    return {k: v for k, v in values.items() if not anime.is_field_locked(k)}
+
+
+def _differs(anime: Anime, values: dict[str, Any]) -> bool:
+    return any(getattr(anime, name) != value for name, value in values.items())
+
+
+def _blacklisted(record: AnimeRecord, settings_row: ParserSettings) -> bool:
+    if str(record.shikimori_id) in {str(i) for i in settings_row.blacklist_external_ids}:
+        return True
+    titles = {normalize_search_text(t) for t in settings_row.blacklist_titles}
+    names = {normalize_search_text(record.title), normalize_search_text(record.title_ru)}
+    return bool(titles & names)
+
+
+def _upsert_genres(records: Iterable[GenreRecord]) -> dict[int, Genre]:
+    wanted = {r.shikimori_id: r for r in records}
+    if not wanted:
+        return {}
+    found: dict[int, Genre] = {
+        g.shikimori_id: g for g in Genre.objects.filter(shikimori_id__in=wanted) if g.shikimori_id
+    }
+    by_name = {g.name: g for g in Genre.objects.filter(name__in=[r.name for r in wanted.values()])}
+    for shikimori_id, record in wanted.items():
+        genre = found.get(shikimori_id) or by_name.get(record.name)
+        if genre is None:
+            slug = slugify(record.name) or f"genre-{shikimori_id}"
+            if Genre.objects.filter(slug=slug).exists():
+                slug = f"{slug}-{shikimori_id}"
+            genre = Genre.objects.create(
+                shikimori_id=shikimori_id,
+                name=record.name,
+                name_ru=record.name_ru,
+                slug=slug,
+                kind=record.kind or Genre.Kind.GENRE,
+            )
+        elif (genre.shikimori_id, genre.name_ru) != (shikimori_id, record.name_ru):
+            genre.shikimori_id, genre.name_ru = shikimori_id, record.name_ru
+            genre.save(update_fields=["shikimori_id", "name_ru"])
+        found[shikimori_id] = genre
+    return found
+
+
+def _upsert_studios(records: Iterable[StudioRecord]) -> dict[str, Studio]:
+    wanted = {r.name: r for r in records}
+    found = {s.name: s for s in Studio.objects.filter(name__in=wanted)}
+    for name, record in wanted.items():
+        if name not in found:
+            slug = slugify(name) or f"studio-{record.shikimori_id}"
+            if Studio.objects.filter(slug=slug).exists():
+                slug = f"{slug}-{record.shikimori_id or len(found)}"
+            found[name] = Studio.objects.create(
+                shikimori_id=record.shikimori_id, name=name, slug=slug
+            )
+    return found
+
+
+def apply_anime_records(
+    run: SyncRun,
+    records: list[AnimeRecord],
+    *,
+    source: CatalogSource,
+    fetch_details: bool,
+    settings_row: ParserSettings,
+) -> None:
+    """Upsert one page of anime (counts go to ``run``). Details are fetched for new anime and
+    for those whose list data changed (or for all, with ``fetch_details``)."""
+    records = [r for r in records if not _blacklisted(r, settings_row)]
+    existing = {
+        a.shikimori_id: a
+        for a in Anime.objects.filter(shikimori_id__in=[r.shikimori_id for r in records])
+    }
+    # Network first, outside any transaction.
+    detailed: list[AnimeRecord] = []
+    for record in records:
+        anime = existing.get(record.shikimori_id)
+        values = _writable(anime, _record_values(record))
+        if not (fetch_details or anime is None or _differs(anime, values)):
+            run.unchanged += 1
+            continue
+        if record.is_detail:
+            detailed.append(record)
+            continue
+        try:
+            detailed.append(source.anime_detail(record.shikimori_id))
+        except UpstreamError as exc:
+            run.failed += 1
+            run_log(run, f"anime {record.shikimori_id}: {exc}", SyncLogLine.Level.WARNING)
+    if not detailed:
+        return
+
+    with transaction.atomic():
+        genres = _upsert_genres(g for r in detailed for g in r.genres or ())
+        studios = _upsert_studios(s for r in detailed for s in r.studios or ())
+        locked = {
+            a.shikimori_id: a
+            for a in Anime.objects.select_for_update().filter(
+                shikimori_id__in=[r.shikimori_id for r in detailed]
+            )
+        }
+        to_create: list[Anime] = []
+        to_update: list[Anime] = []
+        changed_fields: set[str] = set()
+        relations: list[tuple[Anime, AnimeRecord]] = []
+        for record in detailed:
+            anime = locked.get(record.shikimori_id)
+            values = _writable(anime, _record_values(record))
+            if anime is None:
+                anime = Anime(
+                    shikimori_id=record.shikimori_id,
+                    source=Anime.Source.PARSER,
+                    state=(
+                        Anime.State.PUBLISHED
+                        if settings_row.autopublish_enabled
+                        else Anime.State.DRAFT
+                    ),
+                    **values,
+                )
+                anime.search_document = anime.build_search_document()
+                to_create.append(anime)
+                run.created += 1
+            elif _differs(anime, values) or _relations_differ(anime, record):
+                for name, value in values.items():
+                    setattr(anime, name, value)
+                anime.search_document = anime.build_search_document()
+                changed_fields |= {*values, "search_document"}
+                to_update.append(anime)
+                run.updated += 1
+            else:
+                run.unchanged += 1
+                continue
+            relations.append((anime, record))
+        Anime.objects.bulk_create(to_create, batch_size=500)
+        if to_update:
+            Anime.objects.bulk_update(
+                to_update, sorted({*changed_fields, "updated_at"}), batch_size=500
+            )
+        _set_relations(relations, genres, studios)
+        if run.dry_run:
+            transaction.set_rollback(True)
+        elif to_create or to_update:
+            catalog_changed()
+
+
+def _relations_differ(anime: Anime, record: AnimeRecord) -> bool:
+    if record.genres is not None and not anime.is_field_locked("genres"):
+        current = set(anime.genres.values_list("shikimori_id", flat=True))
+        if current != {g.shikimori_id for g in record.genres}:
+            return True
+    if record.studios is not None and not anime.is_field_locked("studios"):
+        current_names = set(anime.studios.values_list("name", flat=True))
+        if current_names != {s.name for s in record.studios}:
+            return True
+    return False
+
+
+def _set_relations(
+    pairs: list[tuple[Anime, AnimeRecord]], genres: dict[int, Genre], studios: dict[str, Studio]
+) -> None:
+    genre_rows, studio_rows = [], []
+    genre_owners, studio_owners = [], []
+    for anime, record in pairs:
+        anime.updated_at = timezone.now()
+        if record.genres is not None and not anime.is_field_locked("genres"):
+            genre_owners.append(anime.pk)
+            genre_rows += [
+                Anime.genres.through(anime_id=anime.pk, genre_id=genres[g.shikimori_id].pk)
+                for g in record.genres
+            ]
+        if record.studios is not None and not anime.is_field_locked("studios"):
+            studio_owners.append(anime.pk)
+            studio_rows += [
+                Anime.studios.through(anime_id=anime.pk, studio_id=studios[s.name].pk)
+                for s in record.studios
+            ]
+    Anime.genres.through.objects.filter(anime_id__in=genre_owners).delete()
+    Anime.genres.through.objects.bulk_create(genre_rows, ignore_conflicts=True)
+    Anime.studios.through.objects.filter(anime_id__in=studio_owners).delete()
+    Anime.studios.through.objects.bulk_create(studio_rows, ignore_conflicts=True)
+
+
+def catalog_sync(run: SyncRun, *, progress: ProgressCallback | None = None) -> None:
+    """Options: ``ids`` (list of Shikimori ids: their details are always refetched),
+    ``pages`` (how many list pages), ``start_page``, ``since`` (YYYY-MM-DD: anime that started
+    airing on or after it), ``status`` (anons/ongoing/released)."""
+    options = run.options
+    source = catalog_source()
+    settings_row = parser_settings_get()
+    if options.get("ids"):
+        ids = [int(i) for i in options["ids"]]
+        details = []
+        for shikimori_id in ids:
+            try:
+                details.append(source.anime_detail(shikimori_id))
+            except UpstreamError as exc:
+                run.failed += 1
+                run_log(run, f"anime {shikimori_id}: {exc}", SyncLogLine.Level.WARNING)
+        apply_anime_records(
+            run, details, source=source, fetch_details=True, settings_row=settings_row
+        )
+        _save_progress(run, progress)
+        return
+    since = date.fromisoformat(options["since"]) if options.get("since") else None
+    pages = source.anime_pages(
+        start_page=int(options.get("start_page", 1)),
+        max_pages=int(options["pages"]) if options.get("pages") else None,
+        status=options.get("status"),
+    )
+    for page_number, records in pages:
+        if since is not None:
+            records = [r for r in records if r.aired_on and r.aired_on >= since]
+        apply_anime_records(
+            run, records, source=source, fetch_details=False, settings_row=settings_row
+        )
+        run_log(run, f"page {page_number}: {len(records)} anime", SyncLogLine.Level.DEBUG)
+        _save_progress(run, progress)
+
+
+# --- calendar --------------------------------------------------------------------------------
+
+
+def calendar_sync(run: SyncRun, *, progress: ProgressCallback | None = None) -> None:
+    """Shikimori's calendar -> AiringSlot (UTC) and Anime.next_episode_at. Anime the catalog
+    does not know yet are imported first (as drafts)."""
+    entries = schedule_source().calendar()
+    source = catalog_source()
+    settings_row = parser_settings_get()
+    known = set(
+        Anime.objects.filter(shikimori_id__in=[e.shikimori_id for e in entries]).values_list(
+            "shikimori_id", flat=True
+        )
+    )
+    unknown = [e.anime for e in entries if e.shikimori_id not in known]
+    if unknown:
+        apply_anime_records(
+            run, unknown, source=source, fetch_details=False, settings_row=settings_row
+        )
+    with transaction.atomic():
+        anime_by_id = {
+            a.shikimori_id: a
+            for a in Anime.objects.select_for_update().filter(
+                shikimori_id__in=[e.shikimori_id for e in entries]
+            )
+        }
+        current = {
+            (slot.anime_id, slot.episode): slot
+            for slot in AiringSlot.objects.filter(anime__in=anime_by_id.values())
+        }
+        slots, next_changed = [], []
+        for entry in entries:
+            anime = anime_by_id.get(entry.shikimori_id)
+            if anime is None:
+                run.failed += 1
+                continue
+            slot = current.get((anime.pk, entry.next_episode))
+            if slot and (slot.airs_at, slot.duration_seconds) == (
+                entry.next_episode_at,
+                entry.duration_seconds,
+            ):
+                run.unchanged += 1
+            else:
+                run.updated += 1 if slot else 0
+                run.created += 0 if slot else 1
+                slots.append(
+                    AiringSlot(
+                        anime=anime,
+                        episode=entry.next_episode,
+                        airs_at=entry.next_episode_at,
+                        duration_seconds=entry.duration_seconds,
+                    )
+                )
+            if anime.next_episode_at != entry.next_episode_at and not anime.is_field_locked(
+                "next_episode_at"
+            ):
+                anime.next_episode_at = entry.next_episode_at
+                next_changed.append(anime)
+        AiringSlot.objects.bulk_create(
+            slots,
+            update_conflicts=True,
+            unique_fields=["anime", "episode"],
+            update_fields=["airs_at", "duration_seconds"],
+        )
+        Anime.objects.bulk_update(next_changed, ["next_episode_at"])
+        if run.dry_run:
+            transaction.set_rollback(True)
+        elif slots or next_changed:
+            catalog_changed()
+    _save_progress(run, progress)
+
+
+# --- episodes (Kodik) ------------------------------------------------------------------------
+
+
+def _allowed(result: KodikResult, settings_row: ParserSettings) -> bool:
+    translation = result.translation
+    types = set(settings_row.allowed_translation_types or ["voice", "subtitles"])
+    if translation.kind not in types:
+        return False
+    names = {n.casefold() for n in settings_row.allowed_translations}
+    if names and not ({translation.name.casefold(), translation.external_id} & names):
+        return False
+    qualities = {q.casefold() for q in settings_row.allowed_qualities}
+    return not (qualities and not any(q in result.quality.casefold() for q in qualities))
+
+
+def _episode_targets(run: SyncRun) -> list[Anime]:
+    anime = Anime.objects.filter(shikimori_id__isnull=False, deleted_at__isnull=True)
+    if run.target == "ongoing":
+        anime = anime.filter(status=Anime.Status.ONGOING)
+    elif run.target != "all":
+        anime = anime.filter(pk__in=[t for t in run.target.split(",") if t])
+    blacklist = {str(i) for i in parser_settings_get().blacklist_external_ids}
+    return [a for a in anime.order_by("shikimori_id") if str(a.shikimori_id) not in blacklist]
+
+
+def episodes_sync(run: SyncRun, *, progress: ProgressCallback | None = None) -> None:
+    """Kodik -> one Release per season, Episodes, and a PlaybackSource per translation.
+    Target: "all", "ongoing" or comma-separated Kitsu anime ids."""
+    source = episode_source()
+    settings_row = parser_settings_get()
+    for anime in _episode_targets(run):
+        with sync_lock(f"episodes:anime:{anime.pk}") as taken:
+            if not taken:
+                run_log(run, f"{anime.title}: another run is syncing it, skipped")
+                continue
+            try:
+                results = source.materials(anime.shikimori_id)  # type: ignore[arg-type]
+            except UpstreamError as exc:
+                run.failed += 1
+                run_log(run, f"{anime.title}: {exc}", SyncLogLine.Level.WARNING)
+                _save_progress(run, progress)
+                continue
+            results = [
+                r
+                for r in results
+                if r.shikimori_id == anime.shikimori_id and _allowed(r, settings_row)
+            ]
+            outcome = _apply_materials(anime, results, dry_run=run.dry_run)
+            setattr(run, outcome, getattr(run, outcome) + 1)
+        _save_progress(run, progress)
+
+
+def _apply_materials(anime: Anime, results: list[KodikResult], *, dry_run: bool) -> str:
+    """Upsert releases, episodes and sources of one anime; returns created/updated/unchanged."""
+    with transaction.atomic():
+        Anime.objects.select_for_update().filter(pk=anime.pk).first()
+        had_episodes = Episode.objects.filter(release__anime=anime).exists()
+        translations = {}
+        for result in results:
+            t = result.translation
+            translation, _ = Translation.objects.get_or_create(
+                provider=Translation.Provider.KODIK,
+                external_id=t.external_id,
+                defaults={"name": t.name, "kind": t.kind},
+            )
+            translations[t.external_id] = translation
+        seasons = sorted({s.number for r in results for s in r.seasons})
+        releases = {r.ordering: r for r in Release.objects.filter(anime=anime)}
+        changed = False
+        for number in seasons:
+            title = anime.title if len(seasons) == 1 else f"{anime.title} — season {number}"
+            wanted = {
+                "title": title,
+                "kind": anime.kind,
+                "year": anime.year,
+                "status": anime.status,
+            }
+            release = releases.get(number)
+            if release is None:
+                releases[number] = Release.objects.create(anime=anime, ordering=number, **wanted)
+                changed = True
+        episodes = {
+            (e.release_id, e.number): e for e in Episode.objects.filter(release__anime=anime)
+        }
+        # Every (season, episode) any translation has; the first title seen wins.
+        wanted_episodes: dict[tuple[int, int], str] = {}
+        for result in results:
+            for season in result.seasons:
+                for ep in season.episodes:
+                    wanted_episodes.setdefault((season.number, ep.number), ep.title)
+        new_episodes = [
+            Episode(release=releases[season], number=number, title=title)
+            for (season, number), title in wanted_episodes.items()
+            if (releases[season].pk, number) not in episodes
+        ]
+        if new_episodes:
+            Episode.objects.bulk_create(new_episodes, ignore_conflicts=True)
+            changed = True
+            episodes = {
+                (e.release_id, e.number): e for e in Episode.objects.filter(release__anime=anime)
+            }
+        sources = {
+            (s.episode_id, s.translation_id): s
+            for s in PlaybackSource.objects.filter(episode__release__anime=anime)
+        }
+        to_create, to_update = [], []
+        for result in results:
+            translation = translations[result.translation.external_id]
+            for season in result.seasons:
+                for ep in season.episodes:
+                    episode = episodes[(releases[season.number].pk, ep.number)]
+                    current = sources.get((episode.pk, translation.pk))
+                    if current is None:
+                        to_create.append(
+                            PlaybackSource(
+                                episode=episode,
+                                translation=translation,
+                                url=ep.link,
+                                quality=result.quality,
+                            )
+                        )
+                    elif (current.url, current.quality) != (ep.link, result.quality):
+                        current.url, current.quality = ep.link, result.quality
+                        to_update.append(current)
+        PlaybackSource.objects.bulk_create(to_create, batch_size=1000, ignore_conflicts=True)
+        PlaybackSource.objects.bulk_update(to_update, ["url", "quality"], batch_size=1000)
+        changed = changed or bool(to_create or to_update)
+        if dry_run:
+            transaction.set_rollback(True)
+        elif changed:
+            catalog_changed()
+    if not changed:
+        return "unchanged"
+    return "updated" if had_episodes else "created"
