@@ -39,3 +39,7 @@ def mutate(fake: FakeUpstream, shikimori_id: int, **fields: Any) -> None:
     httpx.post(
         f"{fake.base_url}/_control/mutate", json={"shikimori_id": shikimori_id, "fields": fields}
     ).raise_for_status()
+
+
+def reset(fake: FakeUpstream) -> None:
+    httpx.post(f"{fake.base_url}/_control/reset").raise_for_status()

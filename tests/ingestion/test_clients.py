@@ -119,12 +119,12 @@ def test_rate_limit_is_shared_by_processes(upstream, settings, tmp_path):
         "for _ in range(12): client.genres()\n"
     )
     env = server_env(
-        SHIKIMORI_URL=upstream.shikimori_url, SHIKIMORI_RPS="5", SHIKIMORI_RPM="1000",
+        SHIKIMORI_URL=upstream.shikimori_url,
+        SHIKIMORI_RPS="5",
+        SHIKIMORI_RPM="1000",
         DJANGO_SETTINGS_MODULE="kitsu.settings",
     )
-    workers = [
-        subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env) for _ in range(3)
-    ]
+    workers = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env) for _ in range(3)]
     assert [w.wait(timeout=60) for w in workers] == [0, 0, 0]
     times = [r["time"] for r in shikimori_requests(upstream, "/api/genres")]
     assert len(times) == 36

@@ -204,6 +204,7 @@ def test_status_command_reads_runs_from_the_database(upstream):
     out = sync("ingestion_status")
     assert "Mode: manual" in out
     assert "ingestion.catalog_daily" in out
-    assert "catalog" in out and "succeeded" in out
+    assert "catalog" in out
+    assert "succeeded" in out
     run = SyncRun.objects.latest("created_at")
     assert "page 1" in sync("ingestion_status", "--log", str(run.pk))
