@@ -92,9 +92,11 @@ def anime_search(*, query: str) -> QuerySet[Anime]:
     """Public anime whose titles match ``query``, most relevant first.
 
     PostgreSQL: full-text match over every title variant (``simple`` config, so Cyrillic,
-    romaji and English tokens all match as typed) OR trigram word similarity above
-    ``SEARCH_TRIGRAM_THRESHOLD`` (typos: "freiren") OR a substring hit; ranked by
-    ts_rank + strict word similarity. Both predicates use GIN indexes on ``search_document``.
+    romaji and English tokens all match as typed) OR whole-word trigram similarity above
+    ``SEARCH_TRIGRAM_THRESHOLD`` (typos: "freiren"; whole words, so "frieren" does not drag in
+    every title sharing a few trigrams, as plain word similarity did) OR a substring hit;
+    ranked by ts_rank + strict word similarity. The predicates use the GIN indexes on
+    ``search_document`` (migration 0002).
     SQLite (embedded mode): substring match on the normalized document, ranked by score.
     """
     normalized = normalize_search_text(query)
@@ -107,7 +109,7 @@ def anime_search(*, query: str) -> QuerySet[Anime]:
     ts_query = SearchQuery(normalized, config=SEARCH_CONFIG, search_type="plain")
     matches = base.annotate(document=vector).filter(
         Q(document=ts_query)
-        | Q(search_document__trigram_word_similar=normalized)
+        | Q(search_document__trigram_strict_word_similar=normalized)
         | Q(search_document__contains=normalized)
     )
     # Rank by whole-word similarity: for "freiren" it prefers "frieren" (0.33) over a title

@@ -118,8 +118,8 @@ if DATABASE_URL:
     if _db["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://...)")
     _options: dict[str, Any] = {
-        # pg_trgm reads this placeholder when it loads; `%>` then matches typos like "freiren".
-        "options": f"-c pg_trgm.word_similarity_threshold={SEARCH_TRIGRAM_THRESHOLD}",
+        # pg_trgm reads this placeholder when it loads; `%>>` then matches typos ("freiren").
+        "options": f"-c pg_trgm.strict_word_similarity_threshold={SEARCH_TRIGRAM_THRESHOLD}",
     }
     if DB_POOL:
         if DB_POOL_MIN > DB_POOL_MAX:

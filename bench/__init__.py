@@ -1,0 +1,1 @@
+"""Benchmarks run against a real server and a dedicated PostgreSQL database (see README.md)."""
