@@ -13,8 +13,8 @@ apply it in ONE transaction with bulk upserts keyed on natural keys (``shikimori
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Iterable, Iterator
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -44,7 +44,13 @@ from ingestion.services import (
     stop_requested,
     sync_lock,
 )
-from ingestion.sources import CatalogSource, catalog_source, episode_source, schedule_source
+from ingestion.sources import (
+    CatalogSource,
+    EpisodeSource,
+    catalog_source,
+    episode_source,
+    schedule_source,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -415,22 +421,55 @@ def _episode_targets(run: SyncRun) -> list[Anime]:
         anime = anime.filter(status=Anime.Status.ONGOING)
     elif run.target != "all":
         anime = anime.filter(pk__in=[t for t in run.target.split(",") if t])
-    blacklist = {str(i) for i in parser_settings_get().blacklist_external_ids}
-    return [a for a in anime.order_by("shikimori_id") if str(a.shikimori_id) not in blacklist]
+    return list(anime.order_by("shikimori_id"))
+
+
+def _recent_materials(
+    run: SyncRun, source: EpisodeSource
+) -> Iterator[tuple[Anime, list[KodikResult] | None]]:
+    """Kodik's /list, newest updates first, until materials older than the last successful
+    episode sync (a day back at most when there is none): incremental updates."""
+    last = (
+        SyncRun.objects.filter(kind=SyncRun.Kind.EPISODES, status=SyncRun.Status.SUCCEEDED)
+        .exclude(pk=run.pk)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    since = last or timezone.now() - timedelta(days=1)
+    for page in source.list_pages():
+        by_anime: dict[int, list[KodikResult]] = {}
+        for result in page.results:
+            if result.shikimori_id is not None:
+                by_anime.setdefault(result.shikimori_id, []).append(result)
+        known = Anime.objects.filter(shikimori_id__in=by_anime, deleted_at__isnull=True)
+        for anime in known.order_by("shikimori_id"):
+            yield anime, by_anime[anime.shikimori_id]  # type: ignore[index]
+        if any(r.updated_at and r.updated_at < since for r in page.results):
+            return
 
 
 def episodes_sync(run: SyncRun, *, progress: ProgressCallback | None = None) -> None:
     """Kodik -> one Release per season, Episodes, and a PlaybackSource per translation.
-    Target: "all", "ongoing" or comma-separated Kitsu anime ids."""
+    Target: "all", "ongoing", "recent" (Kodik's /list since the last run) or comma-separated
+    Kitsu anime ids."""
     source = episode_source()
     settings_row = parser_settings_get()
-    for anime in _episode_targets(run):
+    work: Iterable[tuple[Anime, list[KodikResult] | None]] = (
+        _recent_materials(run, source)
+        if run.target == "recent"
+        else ((anime, None) for anime in _episode_targets(run))
+    )
+    blacklist = {str(i) for i in settings_row.blacklist_external_ids}
+    for anime, listed in work:
+        if str(anime.shikimori_id) in blacklist:
+            continue
         with sync_lock(f"episodes:anime:{anime.pk}") as taken:
             if not taken:
                 run_log(run, f"{anime.title}: another run is syncing it, skipped")
                 continue
             try:
-                results = source.materials(anime.shikimori_id)  # type: ignore[arg-type]
+                results = listed if listed is not None else source.materials(anime.shikimori_id)  # type: ignore[arg-type]
             except UpstreamError as exc:
                 run.failed += 1
                 run_log(run, f"{anime.title}: {exc}", SyncLogLine.Level.WARNING)

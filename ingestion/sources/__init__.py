@@ -10,6 +10,7 @@ from ingestion.records import (
     AnimeRecord,
     CalendarRecord,
     GenreRecord,
+    KodikPage,
     KodikResult,
     StreamEpisode,
     StreamServers,
@@ -35,6 +36,8 @@ class ScheduleSource(Protocol):
 
 class EpisodeSource(Protocol):
     def materials(self, shikimori_id: int) -> list[KodikResult]: ...
+
+    def list_pages(self) -> Iterator[KodikPage]: ...
 
 
 class StreamSource(Protocol):

@@ -19,9 +19,12 @@ class Command(SyncCommand):
         group = parser.add_mutually_exclusive_group()
         group.add_argument("--anime", help="comma-separated Kitsu anime UUIDs or Shikimori ids")
         group.add_argument("--ongoing", action="store_true", help="only ongoing anime")
+        group.add_argument(
+            "--recent", action="store_true", help="what Kodik updated since the last run (/list)"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        target = "ongoing" if opts["ongoing"] else "all"
+        target = "ongoing" if opts["ongoing"] else "recent" if opts["recent"] else "all"
         if opts["anime"]:
             ids = []
             for item in (part.strip() for part in opts["anime"].split(",") if part.strip()):

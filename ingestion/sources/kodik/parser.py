@@ -8,7 +8,6 @@ so one odd material does not cost the rest of a ``/list`` page.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,10 +19,10 @@ from ingestion.records import (
     TranslationRecord,
     UpstreamParseError,
 )
+from ingestion.sources.json_values import json_int, json_positive_int, json_text
 
 UPSTREAM = "kodik"
 
-_ASCII_DIGITS = re.compile(r"[0-9]+")
 _SUBTITLES = "subtitles"
 _VOICE = "voice"
 
@@ -41,7 +40,7 @@ def parse_results(payload: object) -> KodikPage:
     results = tuple(
         result for result in (_result(item) for item in items if isinstance(item, dict)) if result
     )
-    total = _int(payload.get("total"))
+    total = json_int(payload.get("total"))
     next_page = payload.get("next_page")
     return KodikPage(
         results=results,
@@ -51,7 +50,7 @@ def parse_results(payload: object) -> KodikPage:
 
 
 def _result(item: dict[str, Any]) -> KodikResult | None:
-    material_id = _text(item.get("id"))
+    material_id = json_text(item.get("id"))
     link = _absolute_link(item.get("link"))
     translation = _translation(item.get("translation"))
     if not material_id or not link or translation is None:
@@ -69,13 +68,13 @@ def _result(item: dict[str, Any]) -> KodikResult | None:
         seasons = _seasons(raw_seasons)
     return KodikResult(
         material_id=material_id,
-        shikimori_id=_positive_int(item.get("shikimori_id")),
-        title=_text(item.get("title")),
-        title_orig=_text(item.get("title_orig")),
-        year=_positive_int(item.get("year")),
+        shikimori_id=json_positive_int(item.get("shikimori_id")),
+        title=json_text(item.get("title")),
+        title_orig=json_text(item.get("title_orig")),
+        year=json_positive_int(item.get("year")),
         is_movie=is_movie,
         translation=translation,
-        quality=_text(item.get("quality")),
+        quality=json_text(item.get("quality")),
         link=link,
         seasons=seasons,
         updated_at=_utc_datetime(item.get("updated_at")),
@@ -91,7 +90,7 @@ def _translation(value: object) -> TranslationRecord | None:
     # Kodik only has voice-overs and subtitles; anything else is treated as a voice-over.
     kind = _SUBTITLES if value.get("type") == _SUBTITLES else _VOICE
     return TranslationRecord(
-        external_id=str(raw_id).strip(), name=_text(value.get("title")), kind=kind
+        external_id=str(raw_id).strip(), name=json_text(value.get("title")), kind=kind
     )
 
 
@@ -100,7 +99,7 @@ def _seasons(value: object) -> tuple[KodikSeason, ...]:
         return ()
     seasons: list[KodikSeason] = []
     for key, season in value.items():
-        number = _int(key)
+        number = json_int(key)
         if number is None or not isinstance(season, dict):
             continue
         seasons.append(KodikSeason(number=number, episodes=_episodes(season.get("episodes"))))
@@ -113,11 +112,11 @@ def _episodes(value: object) -> tuple[KodikEpisode, ...]:
         return ()
     episodes: list[KodikEpisode] = []
     for key, episode in value.items():
-        number = _int(key)
+        number = json_int(key)
         if number is None:
             continue
         if isinstance(episode, dict):
-            link, title = _absolute_link(episode.get("link")), _text(episode.get("title"))
+            link, title = _absolute_link(episode.get("link")), json_text(episode.get("title"))
         else:
             link, title = _absolute_link(episode), ""
         if link:
@@ -127,28 +126,8 @@ def _episodes(value: object) -> tuple[KodikEpisode, ...]:
 
 def _absolute_link(value: object) -> str:
     """Player links are protocol-relative (``//kodikplayer.com/...``); the site is HTTPS."""
-    link = _text(value)
+    link = json_text(value)
     return f"https:{link}" if link.startswith("//") else link
-
-
-def _int(value: object) -> int | None:
-    """An int, or a string of ASCII digits (Kodik sends ids as strings); never a bool."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and _ASCII_DIGITS.fullmatch(value.strip()):
-        return int(value.strip())
-    return None
-
-
-def _positive_int(value: object) -> int | None:
-    number = _int(value)
-    return number if number is not None and number > 0 else None
-
-
-def _text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _utc_datetime(value: object) -> datetime | None:

@@ -28,6 +28,7 @@ from ingestion.records import (
     StudioRecord,
     UpstreamParseError,
 )
+from ingestion.sources.json_values import json_int, json_positive_int, json_text
 
 UPSTREAM = "shikimori"
 
@@ -49,7 +50,6 @@ _SCORE_STEP = Decimal("0.01")
 _ZERO_SCORE = Decimal("0.00")
 _MAX_SCORE = Decimal(10)
 
-_ASCII_DIGITS = re.compile(r"[0-9]+")
 _BBCODE_BREAK = re.compile(r"\[br\]", re.IGNORECASE)
 # Any BBCode tag token: [i], [/i], [character=184947], [url=https://…], [spoiler=текст], [*].
 # Only lowercase-latin tag names, so prose in brackets ("[Written by MAL Rewrite]", "[1]")
@@ -70,7 +70,7 @@ def parse_anime_list(payload: object, *, host: str) -> list[AnimeRecord]:
     for item in payload:
         if not isinstance(item, dict):
             continue
-        shikimori_id = _positive_int(item.get("id"))
+        shikimori_id = json_positive_int(item.get("id"))
         if shikimori_id is None:
             continue
         records.append(_short_anime(item, shikimori_id, host))
@@ -87,14 +87,14 @@ def parse_anime_detail(payload: object, *, host: str) -> AnimeRecord:
     short = _short_anime(payload, shikimori_id, host)
     return replace(
         short,
-        mal_id=_positive_int(payload.get("myanimelist_id")) or shikimori_id,
+        mal_id=json_positive_int(payload.get("myanimelist_id")) or shikimori_id,
         title_en=_first_text(payload.get("english")),
         title_ja=_first_text(payload.get("japanese")),
         synonyms=_texts(payload.get("synonyms")),
-        description=strip_bbcode(_text(payload.get("description"))),
-        duration_minutes=_positive_int(payload.get("duration")),
+        description=strip_bbcode(json_text(payload.get("description"))),
+        duration_minutes=json_positive_int(payload.get("duration")),
         rating=_choice(payload.get("rating"), RATINGS, default="none"),
-        franchise=_text(payload.get("franchise")),
+        franchise=json_text(payload.get("franchise")),
         next_episode_at=_utc_datetime(payload.get("next_episode_at")),
         genres=tuple(_genres(payload.get("genres"))),
         studios=tuple(_studios(payload.get("studios"))),
@@ -114,7 +114,7 @@ def parse_calendar(payload: object, *, host: str) -> list[CalendarRecord]:
         if not isinstance(anime, dict):
             raise UpstreamParseError(UPSTREAM, f"{where}.anime: expected an object")
         shikimori_id = _required_id(anime, f"{where}.anime")
-        next_episode = _positive_int(entry.get("next_episode"))
+        next_episode = json_positive_int(entry.get("next_episode"))
         if next_episode is None:
             raise UpstreamParseError(UPSTREAM, f"{where}: next_episode is not a positive integer")
         next_episode_at = _utc_datetime(entry.get("next_episode_at"))
@@ -126,7 +126,7 @@ def parse_calendar(payload: object, *, host: str) -> list[CalendarRecord]:
                 next_episode=next_episode,
                 next_episode_at=next_episode_at,
                 # Already seconds (minutes x 60); 0 or null both mean "unknown".
-                duration_seconds=_positive_int(entry.get("duration")),
+                duration_seconds=json_positive_int(entry.get("duration")),
                 anime=_short_anime(anime, shikimori_id, host),
             )
         )
@@ -156,11 +156,11 @@ def strip_bbcode(text: str) -> str:
 
 def _short_anime(item: dict[str, Any], shikimori_id: int, host: str) -> AnimeRecord:
     aired_on = _date(item.get("aired_on"))
-    title = _text(item.get("name")) or _text(item.get("russian")) or str(shikimori_id)
+    title = json_text(item.get("name")) or json_text(item.get("russian")) or str(shikimori_id)
     return AnimeRecord(
         shikimori_id=shikimori_id,
         title=title,
-        title_ru=_text(item.get("russian")),
+        title_ru=json_text(item.get("russian")),
         kind=_kind(item.get("kind")),
         status=_choice(item.get("status"), STATUSES, default=""),
         score=_score(item.get("score")),
@@ -181,15 +181,15 @@ def _genres(items: object) -> list[GenreRecord]:
     for item in items:
         if not isinstance(item, dict) or not _is_anime_genre(item):
             continue
-        genre_id = _positive_int(item.get("id"))
-        name = _text(item.get("name"))
+        genre_id = json_positive_int(item.get("id"))
+        name = json_text(item.get("name"))
         if genre_id is None or not name:
             continue
         records.append(
             GenreRecord(
                 shikimori_id=genre_id,
                 name=name,
-                name_ru=_text(item.get("russian")),
+                name_ru=json_text(item.get("russian")),
                 kind=_genre_kind(name, item.get("kind")),
             )
         )
@@ -220,9 +220,9 @@ def _studios(items: object) -> list[StudioRecord]:
     for item in items:
         if not isinstance(item, dict):
             continue
-        name = _text(item.get("name")) or _text(item.get("filtered_name"))
+        name = json_text(item.get("name")) or json_text(item.get("filtered_name"))
         if name:
-            records.append(StudioRecord(shikimori_id=_positive_int(item.get("id")), name=name))
+            records.append(StudioRecord(shikimori_id=json_positive_int(item.get("id")), name=name))
     return records
 
 
@@ -230,48 +230,28 @@ def _studios(items: object) -> list[StudioRecord]:
 
 
 def _required_id(item: dict[str, Any], where: str) -> int:
-    shikimori_id = _positive_int(item.get("id"))
+    shikimori_id = json_positive_int(item.get("id"))
     if shikimori_id is None:
         raise UpstreamParseError(UPSTREAM, f"{where}: id is not a positive integer")
     return shikimori_id
 
 
-def _int(value: object) -> int | None:
-    """An int, or a string of ASCII digits; never a bool or a float."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and _ASCII_DIGITS.fullmatch(value.strip()):
-        return int(value.strip())
-    return None
-
-
-def _positive_int(value: object) -> int | None:
-    number = _int(value)
-    return number if number is not None and number > 0 else None
-
-
 def _count(value: object) -> int:
-    number = _int(value)
+    number = json_int(value)
     return number if number is not None and number >= 0 else 0
-
-
-def _text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _first_text(value: object) -> str:
     """``english``/``japanese`` are one-element arrays (``[null]`` and ``[]`` happen)."""
     if isinstance(value, list):
-        return _text(value[0]) if value else ""
-    return _text(value)
+        return json_text(value[0]) if value else ""
+    return json_text(value)
 
 
 def _texts(value: object) -> tuple[str, ...]:
     if not isinstance(value, list):
         return ()
-    return tuple(text for text in (_text(item) for item in value) if text)
+    return tuple(text for text in (json_text(item) for item in value) if text)
 
 
 def _choice(value: object, allowed: frozenset[str], *, default: str) -> str:

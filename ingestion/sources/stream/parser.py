@@ -10,7 +10,6 @@ episode id, a server name, a URL) are skipped.
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,10 +22,10 @@ from ingestion.records import (
     StreamSubtitle,
     UpstreamParseError,
 )
+from ingestion.sources.json_values import json_int, json_positive_int, json_text
 
 UPSTREAM = "stream"
 
-_ASCII_DIGITS = re.compile(r"[0-9]+")
 _CATEGORIES = ("sub", "dub", "raw")
 
 
@@ -38,14 +37,14 @@ def parse_episodes(payload: object) -> list[StreamEpisode]:
     for item in items:
         if not isinstance(item, dict):
             continue
-        number = _int(item.get("number"))
-        episode_id = _text(item.get("episodeId"))
+        number = json_int(item.get("number"))
+        episode_id = json_text(item.get("episodeId"))
         if number is None or not episode_id:
             continue
         episodes.append(
             StreamEpisode(
                 number=number,
-                title=_text(item.get("title")),
+                title=json_text(item.get("title")),
                 episode_id=episode_id,
                 is_filler=item.get("isFiller") is True,
             )
@@ -56,10 +55,10 @@ def parse_episodes(payload: object) -> list[StreamEpisode]:
 def parse_servers(payload: object) -> StreamServers:
     """``/episode/servers``: ``episodeNo`` arrives as an int or a string."""
     data = _data(payload)
-    episode_id = _text(data.get("episodeId"))
+    episode_id = json_text(data.get("episodeId"))
     if not episode_id:
         raise UpstreamParseError(UPSTREAM, "servers: episodeId is missing")
-    episode_no = _int(data.get("episodeNo"))
+    episode_no = json_int(data.get("episodeNo"))
     if episode_no is None:
         raise UpstreamParseError(UPSTREAM, "servers: episodeNo is not an integer")
     sub, dub, raw = (_servers(data.get(category)) for category in _CATEGORIES)
@@ -86,8 +85,8 @@ def parse_sources(payload: object) -> StreamSources:
         subtitles=_subtitles(data),
         intro=_span(data.get("intro")),
         outro=_span(data.get("outro")),
-        anilist_id=_positive_int(_first_present(data, "anilistID", "anilistId")),
-        mal_id=_positive_int(_first_present(data, "malID", "malId")),
+        anilist_id=json_positive_int(_first_present(data, "anilistID", "anilistId")),
+        mal_id=json_positive_int(_first_present(data, "malID", "malId")),
     )
 
 
@@ -97,8 +96,8 @@ def parse_sources(payload: object) -> StreamSources:
 def _data(payload: object) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise UpstreamParseError(UPSTREAM, f"expected an object envelope, got {_type(payload)}")
-    message = _text(payload.get("message"))
-    status = _int(payload.get("status"))
+    message = json_text(payload.get("message"))
+    status = json_int(payload.get("status"))
     if status is not None and status >= 400:
         raise UpstreamParseError(UPSTREAM, message or f"status {status}")
     if payload.get("success") is False:
@@ -123,8 +122,8 @@ def _servers(value: object) -> tuple[StreamServer, ...]:
     for item in value:
         if not isinstance(item, dict):
             continue
-        name = _text(item.get("serverName"))
-        server_id = _int(item.get("serverId"))
+        name = json_text(item.get("serverName"))
+        server_id = json_int(item.get("serverId"))
         if name and server_id is not None:
             servers.append(StreamServer(name=name, server_id=server_id))
     return tuple(servers)
@@ -133,10 +132,10 @@ def _servers(value: object) -> tuple[StreamServer, ...]:
 def _source(item: object) -> StreamSource | None:
     if not isinstance(item, dict):
         return None
-    url = _text(item.get("url"))
+    url = json_text(item.get("url"))
     if not url:
         return None
-    kind = _text(item.get("type"))
+    kind = json_text(item.get("type"))
     path = urlsplit(url).path.lower()
     is_m3u8 = item.get("isM3U8")
     if not isinstance(is_m3u8, bool):
@@ -157,11 +156,11 @@ def _subtitles(data: dict[str, Any]) -> tuple[StreamSubtitle, ...]:
         return ()
     subtitles: list[StreamSubtitle] = []
     for entry in entries:
-        if not isinstance(entry, dict) or _text(entry.get("kind")).lower() == "thumbnails":
+        if not isinstance(entry, dict) or json_text(entry.get("kind")).lower() == "thumbnails":
             continue
-        url = _text(entry.get("url")) or _text(entry.get("file"))
+        url = json_text(entry.get("url")) or json_text(entry.get("file"))
         if url:
-            lang = _text(entry.get("lang")) or _text(entry.get("label"))
+            lang = json_text(entry.get("lang")) or json_text(entry.get("label"))
             default = entry.get("default") is True
             subtitles.append(StreamSubtitle(url=url, lang=lang, default=default))
     return tuple(subtitles)
@@ -183,7 +182,7 @@ def _seconds(value: object) -> int | None:
         # Fractional seconds are truncated: whole seconds are precise enough for skip buttons.
         number = int(value) if math.isfinite(value) else None
     else:
-        number = _int(value)
+        number = json_int(value)
     return number if number is not None and number >= 0 else None
 
 
@@ -192,26 +191,6 @@ def _first_present(data: dict[str, Any], *keys: str) -> object:
         if data.get(key) is not None:
             return data[key]
     return None
-
-
-def _int(value: object) -> int | None:
-    """An int, or a string of ASCII digits; never a bool."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and _ASCII_DIGITS.fullmatch(value.strip()):
-        return int(value.strip())
-    return None
-
-
-def _positive_int(value: object) -> int | None:
-    number = _int(value)
-    return number if number is not None and number > 0 else None
-
-
-def _text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _type(value: object) -> str:
