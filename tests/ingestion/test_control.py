@@ -67,7 +67,9 @@ def test_emergency_stop_halts_a_running_sync_at_the_next_page(upstream):
     assert scheduled_sync("catalog") == "skipped: manual mode"
 
 
-def test_settings_are_clamped_and_forced_and_reschedule(upstream):
+def test_settings_are_clamped_and_forced_and_reschedule(
+    upstream, django_capture_on_commit_callbacks
+):
     row = parser_settings_update(
         update_interval_minutes=5,
         stage_only=False,
@@ -80,7 +82,8 @@ def test_settings_are_clamped_and_forced_and_reschedule(upstream):
     assert row.autopublish_enabled is False
     assert row.allowed_translation_types == ["subtitles", "voice"]
     assert row.blacklist_titles == ["Naruto"]
-    parser_settings_update(update_interval_minutes=45)
+    with django_capture_on_commit_callbacks(execute=True):  # schedules follow after commit
+        parser_settings_update(update_interval_minutes=45)
     assert Schedule.objects.get(name="ingestion.episodes_autoupdate").minutes == 45
 
 
