@@ -68,3 +68,20 @@ def test_openapi_schema_and_docs_are_served(api):
     docs = api.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
+
+
+def test_unexpected_errors_are_a_500_envelope_without_a_traceback(api, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("database exploded: secret detail")
+
+    monkeypatch.setattr("catalog.selectors.anime_list", broken)
+    response = api.get("/anime")
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": {
+            "code": "INTERNAL_ERROR",
+            "message": "Internal server error",
+            "details": "Unexpected error",
+        }
+    }
+    assert b"secret detail" not in response.content
