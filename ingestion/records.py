@@ -139,6 +139,15 @@ class StreamEpisode:
 
 
 @dataclass(frozen=True)
+class StreamAnime:
+    """A search hit of the stream provider: its anime id is what ``Anime.stream_id`` holds."""
+
+    stream_id: str  # "steinsgate-3"
+    name: str
+    jname: str
+
+
+@dataclass(frozen=True)
 class StreamServer:
     name: str  # "hd-1"
     server_id: int

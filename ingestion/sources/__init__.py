@@ -12,6 +12,7 @@ from ingestion.records import (
     GenreRecord,
     KodikPage,
     KodikResult,
+    StreamAnime,
     StreamEpisode,
     StreamServers,
     StreamSources,
@@ -41,6 +42,8 @@ class EpisodeSource(Protocol):
 
 
 class StreamSource(Protocol):
+    def search(self, query: str) -> list[StreamAnime]: ...
+
     def episodes(self, stream_id: str) -> list[StreamEpisode]: ...
 
     def servers(self, episode_id: str) -> StreamServers: ...

@@ -131,3 +131,19 @@ def test_rate_limit_is_shared_by_processes(upstream, settings, tmp_path):
     per_second = Counter(int(t) for t in times)
     assert max(per_second.values()) <= 5, per_second
     assert max(times) - min(times) >= 6  # 36 requests at 5/s need at least 7 windows
+
+
+def test_stream_search_episodes_servers_sources(upstream):
+    client = StreamClient.from_settings()
+    mapped = next(a for a in upstream.catalog.ordered() if a.stream is not None)
+    hits = client.search(mapped.name)
+    assert mapped.stream.slug in [hit.stream_id for hit in hits]
+    episodes = client.episodes(mapped.stream.slug)
+    assert episodes
+    servers = client.servers(episodes[0].episode_id)
+    assert servers.sub
+    sources = client.sources(episodes[0].episode_id, server=servers.sub[0].name, category="sub")
+    assert sources.sources[0].is_m3u8
+    fault(upstream, path_prefix="/api/v2/hianime/episode/servers", mode="500", count=5)
+    with pytest.raises(UpstreamError):
+        client.servers(episodes[0].episode_id)

@@ -15,7 +15,12 @@ from ingestion.records import (
     StreamSubtitle,
     UpstreamParseError,
 )
-from ingestion.sources.stream.parser import parse_episodes, parse_servers, parse_sources
+from ingestion.sources.stream.parser import (
+    parse_episodes,
+    parse_search,
+    parse_servers,
+    parse_sources,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -362,3 +367,21 @@ def test_error_envelopes_raise(payload: object, message: str, parse: Any) -> Non
 
     assert str(excinfo.value).startswith(message)
     assert excinfo.value.upstream == "stream"
+
+
+def test_parse_search_keeps_hits_with_an_id():
+    payload = {
+        "status": 200,
+        "data": {
+            "animes": [
+                {"id": "steinsgate-3", "name": "Steins;Gate", "jname": "Steins;Gate"},
+                {"name": "no id"},
+                "garbage",
+            ],
+            "currentPage": 1,
+        },
+    }
+    hits = parse_search(payload)
+    assert [(h.stream_id, h.name) for h in hits] == [("steinsgate-3", "Steins;Gate")]
+    with pytest.raises(UpstreamParseError):
+        parse_search({"status": 500, "message": "boom"})

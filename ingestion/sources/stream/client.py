@@ -7,7 +7,13 @@ from typing import Any
 from django.conf import settings
 
 from ingestion.http import Rate, UpstreamClient, UpstreamError
-from ingestion.records import StreamEpisode, StreamServers, StreamSources, UpstreamParseError
+from ingestion.records import (
+    StreamAnime,
+    StreamEpisode,
+    StreamServers,
+    StreamSources,
+    UpstreamParseError,
+)
 from ingestion.sources.stream import parser
 
 
@@ -31,6 +37,10 @@ class StreamClient:
     def _get(self, path: str, params: dict[str, str] | None = None) -> object:
         # httpx joins relative paths onto the base URL's path (/api/v2/hianime).
         return self.http.get_json(path.lstrip("/"), params=params)
+
+    def search(self, query: str) -> list[StreamAnime]:
+        """Candidates for mapping an anime (an editor sets ``Anime.stream_id`` from them)."""
+        return self._parse(parser.parse_search, self._get("search", {"q": query, "page": "1"}))
 
     def episodes(self, stream_id: str) -> list[StreamEpisode]:
         return self._parse(parser.parse_episodes, self._get(f"anime/{stream_id}/episodes"))

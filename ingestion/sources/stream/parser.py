@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ingestion.records import (
+    StreamAnime,
     StreamEpisode,
     StreamServer,
     StreamServers,
@@ -50,6 +51,21 @@ def parse_episodes(payload: object) -> list[StreamEpisode]:
             )
         )
     return episodes
+
+
+def parse_search(payload: object) -> list[StreamAnime]:
+    """``/search?q=``: ``data.animes[]`` with ``id``, ``name``, ``jname``."""
+    hits = []
+    for item in _required_list(_data(payload), "animes"):
+        if isinstance(item, dict) and json_text(item.get("id")):
+            hits.append(
+                StreamAnime(
+                    stream_id=json_text(item["id"]),
+                    name=json_text(item.get("name")),
+                    jname=json_text(item.get("jname")),
+                )
+            )
+    return hits
 
 
 def parse_servers(payload: object) -> StreamServers:
