@@ -3,9 +3,11 @@ are built on services in the back-office work; these pages are the plain editing
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from catalog.models import (
     AiringSlot,
@@ -65,6 +67,7 @@ class AnimeAdmin(admin.ModelAdmin):
     list_per_page = 50
     show_full_result_count = False  # no second COUNT(*) over the whole table
     inlines = (ReleaseInline,)
+    actions = ("sync_episodes_now",)
     fieldsets = (
         (None, {"fields": ("id", "title", "title_original", "title_ru", "title_en", "title_ja")}),
         ("Content", {"fields": ("synonyms", "description", "poster_url", "genres", "studios")}),
@@ -85,6 +88,28 @@ class AnimeAdmin(admin.ModelAdmin):
         ("Soft delete", {"fields": ("deleted_at", "deleted_by", "delete_reason")}),
         ("Timestamps", {"fields": ("created_at", "updated_at")}),
     )
+
+    @admin.action(description="Sync episodes from Kodik now (queued job)", permissions=["change"])
+    def sync_episodes_now(self, request: HttpRequest, queryset: QuerySet[Anime]) -> None:
+        from ingestion.models import SyncRun
+        from ingestion.services import run_enqueue
+
+        ids = [
+            str(pk)
+            for pk in queryset.filter(shikimori_id__isnull=False).values_list("pk", flat=True)
+        ]
+        if not ids:
+            self.message_user(request, "None of these anime has a Shikimori id", messages.WARNING)
+            return
+        run = run_enqueue(
+            kind=SyncRun.Kind.EPISODES, trigger=SyncRun.Trigger.ADMIN, target=",".join(ids)
+        )
+        url = reverse("admin:ingestion_syncrun_change", args=[run.pk])
+        self.message_user(
+            request,
+            format_html('Queued <a href="{}">sync run #{}</a> for {} anime', url, run.pk, len(ids)),
+            messages.SUCCESS,
+        )
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Anime], search_term: str

@@ -110,3 +110,30 @@ def test_saving_in_the_admin_updates_what_search_finds(admin_client, api):
     found = api.get("/search/anime", {"q": "мастер муси"}).json()
     assert [item["id"] for item in found] == [str(anime.pk)]
     assert api.get("/search/anime", {"q": "old title"}).json() == []
+
+
+def test_sync_episodes_action_queues_a_durable_job(
+    admin_client, django_capture_on_commit_callbacks
+):
+    from django_q.models import OrmQ
+
+    from ingestion.models import SyncRun
+
+    synced, manual = AnimeFactory(), AnimeFactory(shikimori_id=None)
+    with django_capture_on_commit_callbacks(execute=True):  # the job is queued on commit
+        response = admin_client.post(
+            "/admin/catalog/anime/",
+            {"action": "sync_episodes_now", "_selected_action": [str(synced.pk), str(manual.pk)]},
+            follow=True,
+        )
+    assert response.status_code == 200
+    run = SyncRun.objects.get()
+    assert (run.kind, run.trigger, run.status, run.target) == (
+        "episodes",
+        "admin",
+        "queued",
+        str(synced.pk),
+    )
+    assert b"Queued" in response.content
+    # The job is a row in PostgreSQL: it waits for qcluster and survives any web restart.
+    assert OrmQ.objects.count() == 1
