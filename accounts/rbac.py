@@ -70,7 +70,6 @@ ROLES: dict[str, tuple[list[str], list[str]]] = {
             "parser.configure",
             "admin.parser.settings",
             "admin.parser.logs",
-            "admin.parser.emergency",
             "admin.users.view",
             "audit.view",
             *CONTENT,

@@ -9,9 +9,11 @@ from typing import Any
 
 from django.core.cache import caches
 from django.db import connection, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from accounts.audit import audit_record
 from ingestion.models import ParserSettings, SyncLogLine, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -249,3 +251,64 @@ def _finish(run: SyncRun, status: str, summary: str) -> None:
         f"failed {run.failed}" + (f" ({summary})" if summary else ""),
         SyncLogLine.Level.ERROR if status == SyncRun.Status.FAILED else SyncLogLine.Level.INFO,
     )
+
+
+# --- audited changes from the admin API ---------------------------------------------------
+
+
+def parser_settings_snapshot(row: ParserSettings) -> dict[str, Any]:
+    fields = (
+        "mode",
+        "stage_only",
+        "autopublish_enabled",
+        "enable_autoupdate",
+        "update_interval_minutes",
+        "dry_run_default",
+        *LIST_SETTINGS,
+    )
+    return {name: getattr(row, name) for name in fields}
+
+
+def parser_settings_change(*, request: HttpRequest, changes: dict[str, Any]) -> ParserSettings:
+    with transaction.atomic():
+        before = parser_settings_snapshot(parser_settings_get())
+        row = parser_settings_update(**changes)
+        audit_record(
+            request=request,
+            action="parser_settings.update",
+            entity_type="parser_settings",
+            entity_id=str(row.pk),
+            before=before,
+            after=parser_settings_snapshot(row),
+        )
+    return row
+
+
+def parser_mode_change(*, request: HttpRequest, mode: str, reason: str) -> ParserSettings:
+    with transaction.atomic():
+        before = parser_settings_get().mode
+        row = parser_mode_set(mode=mode)
+        audit_record(
+            request=request,
+            action="parser.mode_change",
+            entity_type="parser_settings",
+            entity_id=str(row.pk),
+            before={"mode": before},
+            after={"mode": row.mode},
+            reason=reason,
+        )
+    return row
+
+
+def parser_emergency_stop(*, request: HttpRequest, reason: str) -> int:
+    with transaction.atomic():
+        told = emergency_stop(reason=reason)
+        audit_record(
+            request=request,
+            action="parser.emergency_stop",
+            entity_type="parser_settings",
+            entity_id=str(parser_settings_get().pk),
+            after={"runs_told_to_stop": told},
+            reason=reason,
+        )
+    return told
