@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import re_path
 
-from catalog.api import views
+from catalog.api import admin_views, views
 
 # Slashless paths as the frontend sends them; an optional trailing slash, never a redirect.
 urlpatterns = [
@@ -17,4 +17,10 @@ urlpatterns = [
     ),
     re_path(r"^episodes/?$", views.EpisodeListView.as_view(), name="episode-list"),
     re_path(r"^genres/?$", views.GenreListView.as_view(), name="genre-list"),
+    re_path(r"^api/admin/anime/?$", admin_views.AdminAnimeListView.as_view(), name="admin-anime"),
+    re_path(
+        r"^api/admin/anime/(?P<anime_id>[^/]+)/?$",
+        admin_views.AdminAnimeDetailView.as_view(),
+        name="admin-anime-detail",
+    ),
 ]

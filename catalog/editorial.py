@@ -1,0 +1,273 @@
+"""Editorial workflow on anime (contract B.5.1), shared by the admin API and the Django admin.
+
+States move only along ``TRANSITIONS``; publishing needs playable video; every write records an
+audit entry in its own transaction; locked fields change only for holders of ``anime.unlock``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from rest_framework import status
+
+from accounts.audit import audit_record
+from accounts.models import AuditEntry, User
+from accounts.permissions import has_permission
+from catalog.models import Anime, Genre, PlaybackSource
+from kitsu.errors import ApiError, BadRequest, NotFound
+
+State = Anime.State
+TRANSITIONS: dict[str, set[str]] = {
+    State.DRAFT: {State.PENDING, State.BROKEN, State.ARCHIVED},
+    State.PENDING: {State.PUBLISHED, State.DRAFT, State.BROKEN, State.ARCHIVED},
+    State.PUBLISHED: {State.ARCHIVED, State.BROKEN},
+    State.BROKEN: {State.DRAFT, State.PENDING, State.ARCHIVED},
+    State.ARCHIVED: {State.DRAFT},
+}
+EDITABLE_FIELDS = (
+    "title",
+    "title_ru",
+    "title_en",
+    "title_original",
+    "description",
+    "poster_url",
+    "year",
+    "season",
+    "status",
+    "genres",
+)
+LOCKABLE_FIELDS = (
+    *EDITABLE_FIELDS,
+    "title_ja",
+    "synonyms",
+    "kind",
+    "episodes_total",
+    "episodes_aired",
+    "next_episode_at",
+    "studios",
+    "score",
+)
+
+
+class Gone(ApiError):
+    status_code = status.HTTP_410_GONE
+
+
+class Locked(ApiError):
+    status_code = status.HTTP_423_LOCKED
+
+
+def with_video(queryset: QuerySet[Anime]) -> QuerySet[Anime]:
+    """Annotate ``has_video``: some episode of the anime has a player source."""
+    playable = PlaybackSource.objects.filter(episode__release__anime=OuterRef("pk"))
+    return queryset.annotate(has_video=Exists(playable))
+
+
+def anime_problems(anime: Anime, *, has_video: bool) -> list[str]:
+    problems = []
+    if not anime.title.strip():
+        problems.append("Missing title")
+    if not anime.description.strip():
+        problems.append("Missing description")
+    if not anime.poster_url.strip():
+        problems.append("Missing poster")
+    if not has_video:
+        problems.append("No video content available")
+        if anime.state == State.PUBLISHED:
+            problems.append("Published anime must have video content")
+    return problems
+
+
+def snapshot(anime: Anime) -> dict[str, Any]:
+    values = {name: getattr(anime, name) for name in EDITABLE_FIELDS if name != "genres"}
+    values["genres"] = sorted(anime.genres.values_list("name", flat=True))
+    values.update(state=anime.state, is_locked=anime.is_locked, locked_fields=anime.locked_fields)
+    return {
+        key: (
+            str(value)
+            if value is not None and not isinstance(value, (str, int, bool, list))
+            else value
+        )
+        for key, value in values.items()
+    }
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    anime: Anime
+    audit: AuditEntry
+    warnings: list[str]
+
+
+def _locked_anime(anime_id: str) -> Anime:
+    anime = with_video(Anime.objects.select_for_update(of=("self",))).filter(pk=anime_id).first()
+    if anime is None:
+        raise NotFound("Anime not found")
+    return anime
+
+
+def _check_transition(anime: Anime, target: str, has_video: bool) -> None:
+    if target == anime.state:
+        return
+    if target not in TRANSITIONS.get(anime.state, set()):
+        raise BadRequest(f"Invalid state transition: {anime.state} -> {target}")
+    if target == State.PUBLISHED and not has_video:
+        raise BadRequest("Cannot publish: no playable episode (video content required)")
+
+
+def anime_update(
+    *, request: HttpRequest, anime_id: str, changes: dict[str, Any], reason: str = ""
+) -> UpdateResult:
+    """PATCH semantics of the admin API: fields and/or ``state``, audited as ``anime.update``."""
+    if not changes:
+        raise BadRequest("No fields to update")
+    user: User = request.user  # type: ignore[assignment]
+    with transaction.atomic():
+        anime = _locked_anime(anime_id)
+        if anime.deleted_at is not None:
+            raise Gone("Anime is deleted")
+        fields = [name for name in changes if name != "state"]
+        locked = [name for name in fields if anime.is_field_locked(name)]
+        if locked and not has_permission(user, "anime.unlock"):
+            raise Locked(f"Locked fields: {', '.join(sorted(locked))}")
+        before = snapshot(anime)
+        warnings: list[str] = []
+        if "state" in changes:
+            _check_transition(anime, changes["state"], anime.has_video)  # type: ignore[attr-defined]
+            anime.state = changes["state"]
+        genres = changes.pop("genres", None)
+        for name in fields:
+            if name != "genres":
+                value = changes[name]
+                setattr(anime, name, "" if value is None and name != "year" else value)
+        anime.updated_by = user
+        anime.source = Anime.Source.MANUAL
+        problems = anime_problems(anime, has_video=anime.has_video)  # type: ignore[attr-defined]
+        if problems and anime.state not in (State.BROKEN, State.DRAFT, State.ARCHIVED):
+            anime.state = State.BROKEN
+            warnings.append(f"State set to broken: {'; '.join(problems)}")
+        anime.save()
+        if genres is not None:
+            anime.genres.set(Genre.objects.filter(name__in=genres))
+        entry = audit_record(
+            request=request,
+            action="anime.update",
+            entity_type="anime",
+            entity_id=str(anime.pk),
+            before=before,
+            after=snapshot(anime),
+            reason=reason,
+        )
+    return UpdateResult(anime, entry, warnings)
+
+
+def anime_lock(
+    *, request: HttpRequest, anime_id: str, fields: list[str] | None, reason: str
+) -> Anime:
+    """Lock the whole record (``fields`` None) or the named fields against sync and edits."""
+    unknown = set(fields or []) - set(LOCKABLE_FIELDS)
+    if unknown:
+        raise BadRequest(f"Cannot lock unknown fields: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        anime = _locked_anime(anime_id)
+        before = snapshot(anime)
+        if fields is None:
+            anime.is_locked = True
+        else:
+            anime.locked_fields = sorted({*anime.locked_fields, *fields})
+        anime.locked_by = request.user  # type: ignore[assignment]
+        anime.locked_reason = reason
+        anime.locked_at = timezone.now()
+        anime.save(
+            update_fields=[
+                "is_locked",
+                "locked_fields",
+                "locked_by",
+                "locked_reason",
+                "locked_at",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            request=request,
+            action="anime.lock",
+            entity_type="anime",
+            entity_id=str(anime.pk),
+            before=before,
+            after=snapshot(anime),
+            reason=reason,
+        )
+    return anime
+
+
+def anime_unlock(*, request: HttpRequest, anime_id: str, reason: str = "") -> Anime:
+    with transaction.atomic():
+        anime = _locked_anime(anime_id)
+        before = snapshot(anime)
+        anime.is_locked = False
+        anime.locked_fields = []
+        anime.locked_by = None
+        anime.locked_reason = ""
+        anime.locked_at = None
+        anime.save(
+            update_fields=[
+                "is_locked",
+                "locked_fields",
+                "locked_by",
+                "locked_reason",
+                "locked_at",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            request=request,
+            action="anime.unlock",
+            entity_type="anime",
+            entity_id=str(anime.pk),
+            before=before,
+            after=snapshot(anime),
+            reason=reason,
+        )
+    return anime
+
+
+def anime_soft_delete(*, request: HttpRequest, anime_id: str, reason: str) -> Anime:
+    """Hide the anime everywhere; users' favorites and progress stay (and come back)."""
+    with transaction.atomic():
+        anime = _locked_anime(anime_id)
+        if anime.deleted_at is None:
+            anime.deleted_at = timezone.now()
+            anime.deleted_by = request.user  # type: ignore[assignment]
+            anime.delete_reason = reason
+            anime.save(update_fields=["deleted_at", "deleted_by", "delete_reason", "updated_at"])
+            audit_record(
+                request=request,
+                action="anime.delete",
+                entity_type="anime",
+                entity_id=str(anime.pk),
+                reason=reason,
+            )
+    return anime
+
+
+def anime_restore(*, request: HttpRequest, anime_id: str, reason: str = "") -> Anime:
+    with transaction.atomic():
+        anime = _locked_anime(anime_id)
+        if anime.deleted_at is not None:
+            anime.deleted_at = None
+            anime.deleted_by = None
+            anime.delete_reason = ""
+            anime.save(update_fields=["deleted_at", "deleted_by", "delete_reason", "updated_at"])
+            audit_record(
+                request=request,
+                action="anime.restore",
+                entity_type="anime",
+                entity_id=str(anime.pk),
+                reason=reason,
+            )
+    return anime

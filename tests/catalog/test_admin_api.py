@@ -1,0 +1,193 @@
+"""/api/admin/anime (contract B.5.1): transitions, locks (423), deleted (410), audit, RBAC."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import AuditEntry, User
+from catalog.models import Anime
+from tests.factories import AnimeFactory, EpisodeFactory, PlaybackSourceFactory, ReleaseFactory
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "correct horse battery"
+
+
+def client_for(role: str | None) -> APIClient:
+    client = APIClient()
+    if role:
+        user = User.objects.create_user(
+            email=f"{role}-{uuid.uuid4().hex[:6]}@example.com", password=PASSWORD
+        )
+        user.groups.add(Group.objects.get(name=role))
+        token = client.post(
+            "/auth/login", {"email": user.email, "password": PASSWORD}, format="json"
+        ).json()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token['access_token']}")
+    return client
+
+
+def complete_anime(**fields) -> Anime:
+    anime = AnimeFactory(description="A story.", poster_url="https://img.example/p.jpg", **fields)
+    PlaybackSourceFactory(episode=EpisodeFactory(release=ReleaseFactory(anime=anime)))
+    return anime
+
+
+def patch(client, anime, body):
+    return client.patch(f"/api/admin/anime/{anime.pk}", body, format="json")
+
+
+ALLOWED = [
+    ("draft", "pending"),
+    ("draft", "broken"),
+    ("draft", "archived"),
+    ("pending", "published"),
+    ("pending", "draft"),
+    ("pending", "broken"),
+    ("pending", "archived"),
+    ("published", "archived"),
+    ("published", "broken"),
+    ("broken", "draft"),
+    ("broken", "pending"),
+    ("broken", "archived"),
+    ("archived", "draft"),
+]
+STATES = ["draft", "pending", "published", "broken", "archived"]
+
+
+@pytest.mark.parametrize(("source", "target"), [(a, b) for a in STATES for b in STATES if a != b])
+def test_every_transition_allowed_or_refused(source, target):
+    editor = client_for("super_admin")
+    anime = complete_anime(state=source)
+    response = patch(editor, anime, {"state": target, "reason": "review"})
+    if (source, target) in ALLOWED:
+        assert response.status_code == 200, response.json()
+        assert response.json()["anime"]["state"] == target
+    else:
+        assert response.status_code == 400
+        assert "transition" in response.json()["error"]["details"]
+        anime.refresh_from_db()
+        assert anime.state == source
+
+
+def test_publishing_needs_video_and_problems_break_a_published_anime():
+    editor = client_for("editor")
+    bare = AnimeFactory(state="pending", description="x", poster_url="https://img.example/p.jpg")
+    refused = patch(editor, bare, {"state": "published"})
+    assert refused.status_code == 400
+    assert "video" in refused.json()["error"]["details"]
+    published = complete_anime(state="published")
+    response = patch(editor, published, {"description": "", "reason": "cleanup"})
+    body = response.json()
+    assert body["anime"]["state"] == "broken"
+    assert body["warnings"]
+    assert "Missing description" in body["warnings"][0]
+    assert body["anime"]["errors"] == ["Missing description"]
+
+
+def test_update_is_audited_atomically_with_before_and_after():
+    editor = client_for("editor")
+    anime = complete_anime(state="draft", title="Old")
+    response = patch(editor, anime, {"title": "New", "title_ru": "Новое", "reason": "typo"})
+    body = response.json()
+    entry = AuditEntry.objects.get(pk=body["audit_log_id"])
+    assert (entry.action, entry.entity_id, entry.reason) == ("anime.update", str(anime.pk), "typo")
+    assert entry.before["title"] == "Old"
+    assert entry.after["title"] == "New"
+    assert entry.actor.groups.filter(name="editor").exists()
+    anime.refresh_from_db()
+    assert (anime.title, anime.source) == ("New", "manual")
+    assert anime.updated_by_id == entry.actor_id
+    # A refused change writes neither the change nor an audit entry.
+    assert patch(editor, anime, {"state": "published"}).status_code == 400
+    assert AuditEntry.objects.count() == 1
+
+
+def test_locked_record_or_fields_are_423_except_for_unlockers():
+    anime = complete_anime(state="draft")
+    anime.locked_fields = ["description"]
+    anime.save()
+    editor = client_for("editor")
+    assert patch(editor, anime, {"description": "x"}).status_code == 423
+    assert patch(editor, anime, {"title": "Fine"}).status_code == 200
+    anime.is_locked = True
+    anime.save()
+    assert patch(editor, anime, {"title": "Nope"}).status_code == 423
+    assert patch(client_for("super_admin"), anime, {"title": "Override"}).status_code == 200
+
+
+def test_deleted_is_410_and_other_errors():
+    editor = client_for("editor")
+    gone = complete_anime(deleted_at=timezone.now())
+    assert patch(editor, gone, {"title": "x"}).status_code == 410
+    assert patch(editor, complete_anime(), {}).json()["error"]["details"] == "No fields to update"
+    assert (
+        editor.patch(f"/api/admin/anime/{uuid.uuid4()}", {"title": "x"}, format="json").status_code
+        == 404
+    )
+    assert patch(editor, complete_anime(), {"state": "flying"}).status_code == 422
+
+
+def test_list_shape_filters_sorting_and_deleted_rows():
+    viewer = client_for("support")
+    video = complete_anime(state="published", title="B")
+    AnimeFactory(state="draft", title="A")
+    complete_anime(state="draft", title="C", deleted_at=timezone.now())
+    body = viewer.get("/api/admin/anime?sort_by=title&sort_order=asc").json()
+    assert body["total"] == 2
+    assert [i["title"] for i in body["items"]] == ["A", "B"]
+    item = body["items"][1]
+    assert item["id"] == str(video.pk)
+    assert item["has_video"] is True
+    assert item["errors_count"] == 0
+    assert {"state", "source", "is_locked", "locked_fields", "poster_url"} <= item.keys()
+    assert viewer.get("/api/admin/anime?state=draft").json()["total"] == 1
+    assert viewer.get("/api/admin/anime?has_video=true").json()["total"] == 1
+    assert viewer.get("/api/admin/anime?state=bogus").status_code == 400
+    assert viewer.get("/api/admin/anime?sort_by=score").status_code == 400
+    detail = viewer.get(f"/api/admin/anime/{video.pk}").json()
+    assert detail["is_deleted"] is False
+    assert detail["errors"] == []
+
+
+def test_list_query_count_is_constant(django_assert_num_queries):
+    viewer = client_for("support")
+    for _ in range(3):
+        complete_anime()
+
+    def queries() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            assert viewer.get("/api/admin/anime?limit=100").status_code == 200
+        return len(captured)
+
+    three = queries()
+    for _ in range(27):
+        complete_anime()
+    assert queries() == three
+
+
+@pytest.mark.parametrize(
+    ("role", "read", "write"),
+    [
+        (None, 401, 401),
+        ("user", 200, 403),
+        ("support", 200, 403),
+        ("editor", 200, 200),
+        ("moderator", 200, 200),
+        ("admin", 200, 200),
+        ("super_admin", 200, 200),
+    ],
+)
+def test_permission_matrix(role, read, write):
+    client = client_for(role)
+    anime = complete_anime(state="draft")
+    assert client.get("/api/admin/anime").status_code == read
+    assert client.get(f"/api/admin/anime/{anime.pk}").status_code == read
+    assert patch(client, anime, {"title": "x"}).status_code == write
