@@ -3,12 +3,17 @@ are built on services in the back-office work; these pages are the plain editing
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.permissions import has_permission
+from catalog import editorial
 from catalog.models import (
     AiringSlot,
     Anime,
@@ -20,6 +25,7 @@ from catalog.models import (
     Translation,
     normalize_search_text,
 )
+from kitsu.errors import ApiError
 
 
 @admin.register(Genre)
@@ -44,21 +50,95 @@ class ReleaseInline(admin.TabularInline):
     show_change_link = True
 
 
+class HasVideoFilter(admin.SimpleListFilter):
+    title = "has video"
+    parameter_name = "has_video"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Anime]) -> QuerySet[Anime]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(has_video=self.value() == "yes")  # type: ignore[misc]
+        return queryset
+
+
+class HasProblemsFilter(admin.SimpleListFilter):
+    """The problems of catalog.editorial.anime_problems, as one database condition."""
+
+    title = "has problems"
+    parameter_name = "has_problems"
+    PROBLEMS = Q(title="") | Q(description="") | Q(poster_url="") | Q(has_video=False)
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Anime]) -> QuerySet[Anime]:
+        if self.value() == "yes":
+            return queryset.filter(self.PROBLEMS)
+        if self.value() == "no":
+            return queryset.exclude(self.PROBLEMS)
+        return queryset
+
+
+class LockedFilter(admin.SimpleListFilter):
+    title = "locked"
+    parameter_name = "locked"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Record or fields locked"), ("no", "Not locked")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Anime]) -> QuerySet[Anime]:
+        locked = Q(is_locked=True) | ~Q(locked_fields=[])
+        if self.value() == "yes":
+            return queryset.filter(locked)
+        if self.value() == "no":
+            return queryset.exclude(locked)
+        return queryset
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    title = "deleted"
+    parameter_name = "deleted"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("no", "Not deleted"), ("yes", "Deleted")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Anime]) -> QuerySet[Anime]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(deleted_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(Anime)
 class AnimeAdmin(admin.ModelAdmin):
     list_display = (
+        "poster_thumbnail",
         "title",
         "title_ru",
         "kind",
         "status",
         "year",
         "state",
+        "video",
         "episodes_aired",
         "episodes_total",
         "score",
         "updated_at",
     )
-    list_filter = ("state", "kind", "status", "season", "year", "source")
+    list_display_links = ("title",)
+    list_filter = (
+        "state",
+        "kind",
+        "status",
+        "season",
+        "year",
+        "source",
+        HasVideoFilter,
+        HasProblemsFilter,
+        LockedFilter,
+        DeletedFilter,
+    )
     # Matches any title variant, case- and accent-insensitively (normalized document).
     search_fields = ("search_document",)
     search_help_text = "Any title: original, romaji, Russian, English, Japanese, synonyms"
@@ -67,7 +147,14 @@ class AnimeAdmin(admin.ModelAdmin):
     list_per_page = 50
     show_full_result_count = False  # no second COUNT(*) over the whole table
     inlines = (ReleaseInline,)
-    actions = ("sync_episodes_now",)
+    actions = (
+        "publish",
+        "unpublish",
+        "archive",
+        "lock_records",
+        "unlock_records",
+        "sync_episodes_now",
+    )
     fieldsets = (
         (None, {"fields": ("id", "title", "title_original", "title_ru", "title_en", "title_ja")}),
         ("Content", {"fields": ("synonyms", "description", "poster_url", "genres", "studios")}),
@@ -88,6 +175,100 @@ class AnimeAdmin(admin.ModelAdmin):
         ("Soft delete", {"fields": ("deleted_at", "deleted_by", "delete_reason")}),
         ("Timestamps", {"fields": ("created_at", "updated_at")}),
     )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Anime]:
+        return editorial.with_video(super().get_queryset(request))
+
+    @admin.display(description="poster")
+    def poster_thumbnail(self, anime: Anime) -> str:
+        if not anime.poster_url:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="" style="height:48px" loading="lazy">', anime.poster_url
+        )
+
+    @admin.display(description="video", boolean=True, ordering="has_video")
+    def video(self, anime: Anime) -> bool:
+        return bool(getattr(anime, "has_video", False))
+
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Anime],
+        verb: str,
+        change: Callable[[Anime], object],
+    ) -> None:
+        """Apply one editorial service per anime (each audited in its own transaction) and
+        report what was refused and why."""
+        done, refused = 0, []
+        for anime in queryset:
+            try:
+                change(anime)
+                done += 1
+            except ApiError as exc:
+                refused.append(f"{anime.title}: {exc.details or exc.message}")
+        if done:
+            self.message_user(request, f"{verb}: {done} anime", messages.SUCCESS)
+        for reason in refused:
+            self.message_user(request, f"Not {verb.lower()}: {reason}", messages.WARNING)
+
+    def _state(self, request: HttpRequest, anime: Anime, *states: str) -> None:
+        for state in states:
+            editorial.anime_update(
+                request=request,
+                anime_id=str(anime.pk),
+                changes={"state": state},
+                reason="admin bulk action",
+            )
+
+    @admin.action(description="Publish (pending → published)", permissions=["change"])
+    def publish(self, request: HttpRequest, queryset: QuerySet[Anime]) -> None:
+        self._each(
+            request, queryset, "Published", lambda a: self._state(request, a, Anime.State.PUBLISHED)
+        )
+
+    @admin.action(description="Unpublish (back to draft, via archived)", permissions=["change"])
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Anime]) -> None:
+        self._each(
+            request,
+            queryset.filter(state=Anime.State.PUBLISHED),
+            "Unpublished",
+            lambda a: self._state(request, a, Anime.State.ARCHIVED, Anime.State.DRAFT),
+        )
+
+    @admin.action(description="Archive", permissions=["change"])
+    def archive(self, request: HttpRequest, queryset: QuerySet[Anime]) -> None:
+        self._each(
+            request, queryset, "Archived", lambda a: self._state(request, a, Anime.State.ARCHIVED)
+        )
+
+    @admin.action(description="Lock the whole record", permissions=["lock"])
+    def lock_records(self, request: HttpRequest, queryset: QuerySet[Anime]) -> None:
+        self._each(
+            request,
+            queryset,
+            "Locked",
+            lambda a: editorial.anime_lock(
+                request=request, anime_id=str(a.pk), fields=None, reason="admin bulk action"
+            ),
+        )
+
+    @admin.action(description="Unlock (record and fields)", permissions=["unlock"])
+    def unlock_records(self, request: HttpRequest, queryset: QuerySet[Anime]) -> None:
+        self._each(
+            request,
+            queryset,
+            "Unlocked",
+            lambda a: editorial.anime_unlock(
+                request=request, anime_id=str(a.pk), reason="admin bulk action"
+            ),
+        )
+
+    def has_lock_permission(self, request: HttpRequest) -> bool:
+        return has_permission(request.user, "anime.lock")
+
+    def has_unlock_permission(self, request: HttpRequest) -> bool:
+        return has_permission(request.user, "anime.unlock")
 
     @admin.action(description="Sync episodes from Kodik now (queued job)", permissions=["change"])
     def sync_episodes_now(self, request: HttpRequest, queryset: QuerySet[Anime]) -> None:

@@ -137,3 +137,81 @@ def test_sync_episodes_action_queues_a_durable_job(
     assert b"Queued" in response.content
     # The job is a row in PostgreSQL: it waits for qcluster and survives any web restart.
     assert OrmQ.objects.count() == 1
+
+
+def _changelist_ids(client: Client, **params: str) -> set:
+    response = client.get("/admin/catalog/anime/", params)
+    assert response.status_code == 200
+    return {anime.pk for anime in response.context["cl"].result_list}
+
+
+def _complete(**fields) -> object:
+    anime = AnimeFactory(description="Story", poster_url="https://img.example/p.jpg", **fields)
+    PlaybackSourceFactory(episode=EpisodeFactory(release=ReleaseFactory(anime=anime)))
+    return anime
+
+
+def test_editorial_filters(admin_client):
+    from django.utils import timezone
+
+    good = _complete()
+    no_video = AnimeFactory(description="Story", poster_url="https://img.example/p.jpg")
+    locked = _complete(locked_fields=["title"])
+    deleted = _complete(deleted_at=timezone.now())
+    assert _changelist_ids(admin_client, has_video="no") == {no_video.pk}
+    assert _changelist_ids(admin_client, has_problems="yes") == {no_video.pk}
+    assert good.pk in _changelist_ids(admin_client, has_problems="no")
+    assert _changelist_ids(admin_client, locked="yes") == {locked.pk}
+    assert _changelist_ids(admin_client, deleted="yes") == {deleted.pk}
+
+
+def _act(client: Client, action: str, *anime) -> object:
+    return client.post(
+        "/admin/catalog/anime/",
+        {"action": action, "_selected_action": [str(a.pk) for a in anime]},
+        follow=True,
+    )
+
+
+def test_bulk_publish_unpublish_archive_go_through_the_workflow(admin_client):
+    from accounts.models import AuditEntry
+
+    ready, bare = _complete(state="pending"), AnimeFactory(state="pending")
+    response = _act(admin_client, "publish", ready, bare)
+    messages = [str(m) for m in response.context["messages"]]
+    assert "Published: 1 anime" in messages
+    assert any("Not published" in m and "video" in m for m in messages)
+    ready.refresh_from_db()
+    bare.refresh_from_db()
+    assert (ready.state, bare.state) == ("published", "pending")
+    _act(admin_client, "unpublish", ready)
+    ready.refresh_from_db()
+    assert ready.state == "draft"
+    _act(admin_client, "archive", ready)
+    ready.refresh_from_db()
+    assert ready.state == "archived"
+    actions = AuditEntry.objects.filter(entity_id=str(ready.pk)).values_list("action", flat=True)
+    assert list(actions) == ["anime.update"] * 4  # publish, archive+draft, archive
+
+
+def test_bulk_lock_and_unlock_need_their_permissions(admin_client):
+    from django.contrib.auth.models import Group
+
+    anime = _complete()
+    _act(admin_client, "lock_records", anime)
+    anime.refresh_from_db()
+    assert anime.is_locked
+    editor = User.objects.create_user(email="ed@example.com", password="pw", is_staff=True)
+    editor.groups.add(Group.objects.get(name="editor"))
+    client = Client()
+    client.force_login(editor)
+    page = client.get("/admin/catalog/anime/")
+    choices = [value for value, _ in page.context["action_form"].fields["action"].choices]
+    assert "publish" in choices
+    assert "unlock_records" not in choices  # editors hold neither anime.lock nor anime.unlock
+    _act(client, "unlock_records", anime)
+    anime.refresh_from_db()
+    assert anime.is_locked
+    _act(admin_client, "unlock_records", anime)
+    anime.refresh_from_db()
+    assert not anime.is_locked
