@@ -7,11 +7,14 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.html import format_html
 
+from accounts.audit import audit_record
+from accounts.models import AuditEntry
 from accounts.permissions import has_permission
 from catalog import editorial
 from catalog.models import (
@@ -143,10 +146,26 @@ class AnimeAdmin(admin.ModelAdmin):
     search_fields = ("search_document",)
     search_help_text = "Any title: original, romaji, Russian, English, Japanese, synonyms"
     autocomplete_fields = ("genres", "studios")
-    readonly_fields = ("id", "created_at", "updated_at", "created_by", "updated_by", "deleted_by")
+    readonly_fields = (
+        "id",
+        "state",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "updated_by",
+        "deleted_at",
+        "deleted_by",
+        "delete_reason",
+        "is_locked",
+        "locked_fields",
+        "locked_by",
+        "locked_reason",
+        "locked_at",
+    )
     list_per_page = 50
     show_full_result_count = False  # no second COUNT(*) over the whole table
     inlines = (ReleaseInline,)
+    change_form_template = "admin/catalog/anime/change_form.html"
     actions = (
         "publish",
         "unpublish",
@@ -172,9 +191,151 @@ class AnimeAdmin(admin.ModelAdmin):
         ),
         ("Upstream", {"fields": ("shikimori_id", "mal_id", "source")}),
         ("Workflow", {"fields": ("state", "created_by", "updated_by")}),
+        (
+            "Locks",
+            {"fields": ("is_locked", "locked_fields", "locked_by", "locked_reason", "locked_at")},
+        ),
         ("Soft delete", {"fields": ("deleted_at", "deleted_by", "delete_reason")}),
         ("Timestamps", {"fields": ("created_at", "updated_at")}),
     )
+
+    # --- change page: read-only locked fields, audited saves, transitions, locks ------------
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Anime | None = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not has_permission(request.user, "anime.unlock"):
+            locked = editorial.LOCKABLE_FIELDS if obj.is_locked else obj.locked_fields or []
+            readonly += [f for f in locked if f not in readonly]
+        return readonly
+
+    def save_model(self, request: HttpRequest, obj: Anime, form: Any, change: bool) -> None:
+        # The admin runs this view in one transaction: the save and its audit entry commit
+        # together (save_related writes the entry once the relations are saved too).
+        obj._audit_before = (  # type: ignore[attr-defined]
+            editorial.snapshot(Anime.objects.get(pk=obj.pk)) if change else None
+        )
+        obj.updated_by = request.user  # type: ignore[assignment]
+        if change:
+            obj.source = Anime.Source.MANUAL
+        else:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        anime = form.instance
+        audit_record(
+            request=request,
+            action="anime.update" if change else "anime.create",
+            entity_type="anime",
+            entity_id=str(anime.pk),
+            before=getattr(anime, "_audit_before", None),
+            after=editorial.snapshot(anime),
+            reason="Django admin",
+        )
+
+    def get_urls(self) -> list[Any]:
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/transition/<str:state>/",
+                wrap(self.transition_view),
+                name="catalog_anime_transition",
+            ),
+            path("<path:object_id>/lock/", wrap(self.lock_view), name="catalog_anime_lock"),
+            path("<path:object_id>/unlock/", wrap(self.unlock_view), name="catalog_anime_unlock"),
+            *super().get_urls(),
+        ]
+
+    def _back(self, object_id: str) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:catalog_anime_change", args=[object_id]))
+
+    def _run(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        permission: str,
+        change: Callable[[], object],
+        done: str,
+    ) -> HttpResponseRedirect:
+        if request.method != "POST" or not has_permission(request.user, permission):
+            raise PermissionDenied
+        try:
+            change()
+        except ApiError as exc:
+            self.message_user(request, str(exc.details or exc.message), messages.ERROR)
+        else:
+            self.message_user(request, done, messages.SUCCESS)
+        return self._back(object_id)
+
+    def transition_view(
+        self, request: HttpRequest, object_id: str, state: str
+    ) -> HttpResponseRedirect:
+        reason = request.POST.get("reason", "")
+        return self._run(
+            request,
+            object_id,
+            "anime.edit",
+            lambda: editorial.anime_update(
+                request=request,
+                anime_id=object_id,
+                changes={"state": state},
+                reason=reason,
+            ),
+            f"State changed to {state}",
+        )
+
+    def lock_view(self, request: HttpRequest, object_id: str) -> HttpResponseRedirect:
+        fields = request.POST.getlist("fields") or None
+        reason = request.POST.get("reason", "")
+        return self._run(
+            request,
+            object_id,
+            "anime.lock",
+            lambda: editorial.anime_lock(
+                request=request,
+                anime_id=object_id,
+                fields=fields,
+                reason=reason,
+            ),
+            f"Locked {', '.join(fields) if fields else 'the whole record'}",
+        )
+
+    def unlock_view(self, request: HttpRequest, object_id: str) -> HttpResponseRedirect:
+        return self._run(
+            request,
+            object_id,
+            "anime.unlock",
+            lambda: editorial.anime_unlock(
+                request=request,
+                anime_id=object_id,
+                reason=request.POST.get("reason", ""),
+            ),
+            "Unlocked",
+        )
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        anime = editorial.with_video(Anime.objects.filter(pk=object_id)).first()
+        if anime is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "transitions": sorted(editorial.TRANSITIONS.get(anime.state, ())),
+                "problems": editorial.anime_problems(anime, has_video=anime.has_video),  # type: ignore[attr-defined]
+                "lockable_fields": editorial.LOCKABLE_FIELDS,
+                "can_edit": has_permission(request.user, "anime.edit"),
+                "can_lock": has_permission(request.user, "anime.lock"),
+                "can_unlock": has_permission(request.user, "anime.unlock"),
+                "audit_entries": AuditEntry.objects.filter(
+                    entity_type="anime", entity_id=str(anime.pk)
+                ).select_related("actor")[:50],
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Anime]:
         return editorial.with_video(super().get_queryset(request))

@@ -215,3 +215,93 @@ def test_bulk_lock_and_unlock_need_their_permissions(admin_client):
     _act(admin_client, "unlock_records", anime)
     anime.refresh_from_db()
     assert not anime.is_locked
+
+
+def _editor_client(role: str = "editor") -> tuple[Client, User]:
+    from django.contrib.auth.models import Group
+
+    user = User.objects.create_user(email=f"{role}@example.com", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    client = Client()
+    client.force_login(user)
+    return client, user
+
+
+def test_change_page_transitions_locks_and_history(admin_client):
+    from accounts.models import AuditEntry
+
+    anime = _complete(state="pending", title_ru="Провожающая")
+    page = admin_client.get(f"/admin/catalog/anime/{anime.pk}/change/")
+    assert b'id="transition-published"' in page.content
+    assert b'id="audit-history"' in page.content
+    admin_client.post(f"/admin/catalog/anime/{anime.pk}/transition/published/", {"reason": "ok"})
+    anime.refresh_from_db()
+    assert anime.state == "published"
+    refused = admin_client.post(f"/admin/catalog/anime/{anime.pk}/transition/pending/", follow=True)
+    assert any("transition" in str(m) for m in refused.context["messages"])
+    admin_client.post(
+        f"/admin/catalog/anime/{anime.pk}/lock/", {"fields": ["description"], "reason": "final"}
+    )
+    anime.refresh_from_db()
+    assert anime.locked_fields == ["description"]
+    assert anime.locked_reason == "final"
+    history = admin_client.get(f"/admin/catalog/anime/{anime.pk}/change/").content.decode()
+    assert "anime.lock" in history
+    assert "final" in history
+    assert list(
+        AuditEntry.objects.filter(entity_id=str(anime.pk)).values_list("action", flat=True)
+    ) == ["anime.lock", "anime.update"]
+    admin_client.post(f"/admin/catalog/anime/{anime.pk}/unlock/")
+    anime.refresh_from_db()
+    assert anime.locked_fields == []
+    assert (
+        admin_client.get(f"/admin/catalog/anime/{anime.pk}/transition/archived/").status_code == 403
+    )
+
+
+def test_locked_fields_are_read_only_for_editors_and_saves_are_audited():
+    from accounts.models import AuditEntry
+
+    client, editor = _editor_client()
+    anime = _complete(state="draft", locked_fields=["description"])
+    page = client.get(f"/admin/catalog/anime/{anime.pk}/change/")
+    form_fields = page.context["adminform"].form.fields
+    assert "description" not in form_fields
+    assert "title" in form_fields
+    assert b'id="lock-form"' not in page.content  # editors cannot lock (contract B.6 B)
+    data = {
+        "title": "Edited by editor",
+        "synonyms": "[]",
+        "kind": "tv",
+        "status": "released",
+        "rating": "pg_13",
+        "score": "8.0",
+        "episodes_total": "1",
+        "episodes_aired": "1",
+        "source": "manual",
+        "releases-TOTAL_FORMS": "0",
+        "releases-INITIAL_FORMS": "0",
+        "releases-MIN_NUM_FORMS": "0",
+        "releases-MAX_NUM_FORMS": "1000",
+        "description": "sneaky change",
+    }
+    response = client.post(f"/admin/catalog/anime/{anime.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    anime.refresh_from_db()
+    assert anime.title == "Edited by editor"
+    assert anime.description == "Story"  # the locked field did not change
+    entry = AuditEntry.objects.get(entity_id=str(anime.pk))
+    assert (entry.action, entry.actor_id) == ("anime.update", editor.pk)
+    assert entry.before["title"] != entry.after["title"]
+    # Editors may move states but not lock.
+    assert client.post(f"/admin/catalog/anime/{anime.pk}/lock/").status_code == 403
+
+
+def test_support_is_read_only_in_the_admin():
+    client, _ = _editor_client("support")
+    anime = _complete()
+    assert client.get("/admin/catalog/anime/").status_code == 200
+    page = client.get(f"/admin/catalog/anime/{anime.pk}/change/")
+    assert page.status_code == 200
+    assert b'name="_save"' not in page.content
+    assert client.post(f"/admin/catalog/anime/{anime.pk}/transition/archived/").status_code == 403
