@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.models import Session, User
+from accounts.models import AuditEntry, Session, User
 from accounts.services import sessions_revoke
 
 
@@ -50,3 +50,24 @@ class UserAdmin(DjangoUserAdmin):
     def revoke_all_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         revoked = sum(sessions_revoke(user=user, reason="revoked by admin") for user in queryset)
         self.message_user(request, f"Revoked {revoked} sessions", messages.SUCCESS)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit log, read-only for the roles that hold audit.view (append-only)."""
+
+    list_display = ("created_at", "actor", "actor_type", "action", "entity_type", "entity_id")
+    list_filter = ("action", "entity_type", "actor_type")
+    list_select_related = ("actor",)
+    search_fields = ("entity_id", "actor__email", "reason")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

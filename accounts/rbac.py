@@ -45,6 +45,9 @@ _ALL_CATALOG = [
     for a in ("view", "add", "change", "delete")
 ]
 _USERS_VIEW = ["accounts.view_user", "accounts.view_session"]
+_AUDIT = ["accounts.view_auditentry"]
+_INGESTION_VIEW = [f"ingestion.view_{m}" for m in ("syncrun", "synclogline", "parsersettings")]
+_INGESTION_MANAGE = [*_INGESTION_VIEW, "ingestion.change_parsersettings"]
 _USERS_MANAGE = [*_USERS_VIEW, "accounts.change_user", "accounts.change_session"]
 
 # role -> (RBAC permissions, Django model permissions for the admin site)
@@ -61,7 +64,14 @@ ROLES: dict[str, tuple[list[str], list[str]]] = {
             "security.unban.ip",
             *CONTENT,
         ],
-        [*_ALL_CATALOG, *_USERS_MANAGE, "auth.view_group", "auth.change_group"],
+        [
+            *_ALL_CATALOG,
+            *_USERS_MANAGE,
+            *_AUDIT,
+            *_INGESTION_MANAGE,
+            "auth.view_group",
+            "auth.change_group",
+        ],
     ),
     "admin": (
         [
@@ -74,7 +84,7 @@ ROLES: dict[str, tuple[list[str], list[str]]] = {
             "audit.view",
             *CONTENT,
         ],
-        [*_ALL_CATALOG, *_USERS_VIEW],
+        [*_ALL_CATALOG, *_USERS_VIEW, *_AUDIT, *_INGESTION_MANAGE],
     ),
     "moderator": (
         [
@@ -87,7 +97,7 @@ ROLES: dict[str, tuple[list[str], list[str]]] = {
             "audit.view",
             *CONTENT,
         ],
-        [*_EDIT, *_VIEW],
+        [*_EDIT, *_VIEW, *_AUDIT],
     ),
     "editor": (
         [
@@ -103,7 +113,7 @@ ROLES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "support": (
         ["anime.view", "episode.view", "admin.users.view", "audit.view", *CONTENT],
-        [*_VIEW, *_USERS_VIEW],
+        [*_VIEW, *_USERS_VIEW, *_AUDIT, *_INGESTION_VIEW],
     ),
     "user": (["anime.view", "episode.view", *CONTENT], []),
     # System actors (ingestion jobs); never given to people.
