@@ -286,12 +286,14 @@ class AnimeAdmin(admin.ModelAdmin):
         )
 
     def lock_view(self, request: HttpRequest, object_id: str) -> HttpResponseRedirect:
-        fields = request.POST.getlist("fields") or None
+        fields = None if request.POST.get("whole") else request.POST.getlist("fields") or None
         reason = request.POST.get("reason", "")
+        # Editors protect the fields they edited; locking the whole record needs anime.lock.
+        permission = "anime.edit" if fields else "anime.lock"
         return self._run(
             request,
             object_id,
-            "anime.lock",
+            permission,
             lambda: editorial.anime_lock(
                 request=request,
                 anime_id=object_id,

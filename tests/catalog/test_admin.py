@@ -268,7 +268,8 @@ def test_locked_fields_are_read_only_for_editors_and_saves_are_audited():
     form_fields = page.context["adminform"].form.fields
     assert "description" not in form_fields
     assert "title" in form_fields
-    assert b'id="lock-form"' not in page.content  # editors cannot lock (contract B.6 B)
+    assert b'id="lock-form"' in page.content  # editors protect fields...
+    assert b'id="lock-record"' not in page.content  # ...but cannot lock records (no anime.lock)
     data = {
         "title": "Edited by editor",
         "synonyms": "[]",
@@ -293,8 +294,11 @@ def test_locked_fields_are_read_only_for_editors_and_saves_are_audited():
     entry = AuditEntry.objects.get(entity_id=str(anime.pk))
     assert (entry.action, entry.actor_id) == ("anime.update", editor.pk)
     assert entry.before["title"] != entry.after["title"]
-    # Editors may move states but not lock.
+    # Editors lock fields, not whole records.
     assert client.post(f"/admin/catalog/anime/{anime.pk}/lock/").status_code == 403
+    client.post(f"/admin/catalog/anime/{anime.pk}/lock/", {"fields": ["title"], "reason": "mine"})
+    anime.refresh_from_db()
+    assert anime.locked_fields == ["description", "title"]
 
 
 def test_support_is_read_only_in_the_admin():
