@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.models import AuditEntry, Session, User
-from accounts.services import sessions_revoke
+from accounts.services import sessions_revoke, staff_flag_sync
 
 
 class SessionInline(admin.TabularInline):
@@ -45,6 +47,10 @@ class UserAdmin(DjangoUserAdmin):
     filter_horizontal = ("groups",)
     inlines = (SessionInline,)
     actions = ("revoke_all_sessions",)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        staff_flag_sync(user=form.instance)  # roles given here open (or close) the admin too
 
     @admin.action(description="Sign out everywhere (revoke all sessions)", permissions=["change"])
     def revoke_all_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

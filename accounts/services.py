@@ -209,7 +209,8 @@ def user_update(*, user: User, avatar: str) -> User:
     return user
 
 
-def _sync_staff_flag(user: User) -> None:
+def staff_flag_sync(*, user: User) -> None:
+    """Editorial roles open the Django admin: is_staff follows the roles held."""
     roles = set(user.groups.values_list("name", flat=True))
     is_staff = bool(roles & STAFF_ROLES) or user.is_superuser
     if user.is_staff != is_staff:
@@ -223,7 +224,7 @@ def role_grant(*, user: User, role: str) -> None:
         raise BadRequest(f"Unknown role {role!r}; roles: {', '.join(ROLES)}")
     with transaction.atomic():
         user.groups.add(Group.objects.get(name=role))
-        _sync_staff_flag(user)
+        staff_flag_sync(user=user)
 
 
 def role_revoke(*, user: User, role: str) -> None:
@@ -231,7 +232,7 @@ def role_revoke(*, user: User, role: str) -> None:
         raise BadRequest(f"Unknown role {role!r}; roles: {', '.join(ROLES)}")
     with transaction.atomic():
         user.groups.remove(Group.objects.get(name=role))
-        _sync_staff_flag(user)
+        staff_flag_sync(user=user)
 
 
 def sessions_purge(*, keep_days: int = 7) -> int:

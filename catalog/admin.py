@@ -143,7 +143,7 @@ class AnimeAdmin(admin.ModelAdmin):
         DeletedFilter,
     )
     # Matches any title variant, case- and accent-insensitively (normalized document).
-    search_fields = ("search_document",)
+    search_fields = ("search_document__contains",)  # LIKE on the trigram GIN index
     search_help_text = "Any title: original, romaji, Russian, English, Japanese, synonyms"
     autocomplete_fields = ("genres", "studios")
     readonly_fields = (
@@ -172,6 +172,8 @@ class AnimeAdmin(admin.ModelAdmin):
         "archive",
         "lock_records",
         "unlock_records",
+        "soft_delete",
+        "restore",
         "sync_episodes_now",
     )
     fieldsets = (
@@ -427,6 +429,43 @@ class AnimeAdmin(admin.ModelAdmin):
             ),
         )
 
+    @admin.action(
+        description="Delete (hide; users' favorites and progress are kept)",
+        permissions=["soft_delete"],
+    )
+    def soft_delete(self, request: HttpRequest, queryset: QuerySet[Anime]) -> None:
+        self._each(
+            request,
+            queryset,
+            "Deleted",
+            lambda a: editorial.anime_soft_delete(
+                request=request, anime_id=str(a.pk), reason="admin bulk action"
+            ),
+        )
+
+    @admin.action(description="Restore deleted anime", permissions=["soft_delete"])
+    def restore(self, request: HttpRequest, queryset: QuerySet[Anime]) -> None:
+        self._each(
+            request,
+            queryset,
+            "Restored",
+            lambda a: editorial.anime_restore(
+                request=request, anime_id=str(a.pk), reason="admin bulk action"
+            ),
+        )
+
+    def has_soft_delete_permission(self, request: HttpRequest) -> bool:
+        return has_permission(request.user, "anime.delete")
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Anime are never hard-deleted from the admin (audit finding 9): use soft delete.
+        return False
+
+    def get_actions(self, request: HttpRequest) -> Any:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     def has_lock_permission(self, request: HttpRequest) -> bool:
         return has_permission(request.user, "anime.lock")
 
@@ -469,6 +508,9 @@ class EpisodeInline(admin.TabularInline):
     ordering = ("number",)
 
 
+INLINE_EPISODES_MAX = 100
+
+
 @admin.register(Release)
 class ReleaseAdmin(admin.ModelAdmin):
     list_display = ("title", "anime", "ordering", "kind", "year", "status")
@@ -477,7 +519,21 @@ class ReleaseAdmin(admin.ModelAdmin):
     search_fields = ("title", "anime__title")
     autocomplete_fields = ("anime",)
     inlines = (EpisodeInline,)
+    readonly_fields = ("episodes_link",)
     show_full_result_count = False
+
+    @admin.display(description="episodes")
+    def episodes_link(self, release: Release) -> str:
+        if release.pk is None:
+            return "—"
+        url = reverse("admin:catalog_episode_changelist") + f"?release__id__exact={release.pk}"
+        return format_html('<a href="{}">{} episodes</a>', url, release.episodes.count())
+
+    def get_inline_instances(self, request: HttpRequest, obj: Release | None = None) -> Any:
+        # A long-running show has over a thousand episodes: link to them instead of inlining.
+        if obj is not None and obj.episodes.count() > INLINE_EPISODES_MAX:
+            return []
+        return super().get_inline_instances(request, obj)
 
 
 class PlaybackSourceInline(admin.TabularInline):

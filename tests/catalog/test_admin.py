@@ -309,3 +309,60 @@ def test_support_is_read_only_in_the_admin():
     assert page.status_code == 200
     assert b'name="_save"' not in page.content
     assert client.post(f"/admin/catalog/anime/{anime.pk}/transition/archived/").status_code == 403
+
+
+def test_soft_delete_and_restore_keep_user_data_and_hard_delete_is_gone(admin_client):
+    from library.models import Favorite
+
+    anime = _complete(state="published")
+    fan = User.objects.create_user(email="fan@example.com", password="pw")
+    Favorite.objects.create(user=fan, anime=anime)
+    page = admin_client.get("/admin/catalog/anime/")
+    choices = [value for value, _ in page.context["action_form"].fields["action"].choices]
+    assert "delete_selected" not in choices
+    assert admin_client.get(f"/admin/catalog/anime/{anime.pk}/delete/").status_code == 403
+    _act(admin_client, "soft_delete", anime)
+    anime.refresh_from_db()
+    assert anime.deleted_at is not None
+    assert Favorite.objects.filter(anime=anime).exists()
+    _act(admin_client, "restore", anime)
+    anime.refresh_from_db()
+    assert anime.deleted_at is None
+
+
+def test_long_releases_link_to_their_episodes_instead_of_inlining_them(admin_client):
+    from catalog.models import Episode
+
+    long_release = ReleaseFactory()
+    Episode.objects.bulk_create(Episode(release=long_release, number=n) for n in range(1, 151))
+    page = admin_client.get(f"/admin/catalog/release/{long_release.pk}/change/")
+    assert page.status_code == 200
+    assert b"150 episodes" in page.content
+    assert not page.context["inline_admin_formsets"]
+    listing = admin_client.get(f"/admin/catalog/episode/?release__id__exact={long_release.pk}")
+    assert listing.status_code == 200
+    assert listing.context["cl"].result_count == 150
+
+
+def test_roles_assigned_in_the_admin_open_the_admin(admin_client):
+    from django.contrib.auth.models import Group
+
+    person = User.objects.create_user(email="new-editor@example.com", password="pw")
+    editor_group = Group.objects.get(name="editor")
+    page = admin_client.get(f"/admin/accounts/user/{person.pk}/change/")
+    form = page.context["adminform"].form
+    data = {
+        "email": person.email,
+        "avatar": "",
+        "is_active": "on",
+        "groups": [editor_group.pk],
+        "sessions-TOTAL_FORMS": "0",
+        "sessions-INITIAL_FORMS": "0",
+        "sessions-MIN_NUM_FORMS": "0",
+        "sessions-MAX_NUM_FORMS": "1000",
+    }
+    assert "groups" in form.fields
+    response = admin_client.post(f"/admin/accounts/user/{person.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    person.refresh_from_db()
+    assert person.is_staff
