@@ -124,6 +124,7 @@ class AnimeAdmin(admin.ModelAdmin):
         "year",
         "state",
         "video",
+        "problems",
         "episodes_aired",
         "episodes_total",
         "score",
@@ -351,6 +352,11 @@ class AnimeAdmin(admin.ModelAdmin):
         return format_html(
             '<img src="{}" alt="" style="height:48px" loading="lazy">', anime.poster_url
         )
+
+    @admin.display(description="problems")
+    def problems(self, anime: Anime) -> str:
+        found = editorial.anime_problems(anime, has_video=bool(getattr(anime, "has_video", False)))
+        return ", ".join(found) or "—"
 
     @admin.display(description="video", boolean=True, ordering="has_video")
     def video(self, anime: Anime) -> bool:

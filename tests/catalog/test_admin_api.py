@@ -191,3 +191,17 @@ def test_permission_matrix(role, read, write):
     assert client.get("/api/admin/anime").status_code == read
     assert client.get(f"/api/admin/anime/{anime.pk}").status_code == read
     assert patch(client, anime, {"title": "x"}).status_code == write
+
+
+def test_a_failing_audit_write_rolls_the_change_back(monkeypatch):
+    editor = client_for("editor")
+    anime = complete_anime(state="draft", title="Before")
+
+    def broken_audit(**kwargs):
+        raise RuntimeError("audit store down")
+
+    monkeypatch.setattr("catalog.editorial.audit_record", broken_audit)
+    response = patch(editor, anime, {"title": "After"})
+    assert response.status_code == 500
+    anime.refresh_from_db()
+    assert anime.title == "Before"
