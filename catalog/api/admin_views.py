@@ -102,6 +102,7 @@ class AdminAnimeListView(APIView):
             OpenApiParameter("source", str, enum=Anime.Source.values),
         ],
         responses={200: dict},
+        operation_id="api_admin_anime_list",
     )
     def get(self, request: Request) -> Response:
         limit, offset = offset_params(request, default_limit=30)
