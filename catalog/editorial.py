@@ -6,6 +6,7 @@ audit entry in its own transaction; locked fields change only for holders of ``a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,6 +167,38 @@ def anime_update(
     return UpdateResult(anime, entry, warnings)
 
 
+_LOCK_FIELDS = ["is_locked", "locked_fields", "locked_by", "locked_reason", "locked_at"]
+_DELETE_FIELDS = ["deleted_at", "deleted_by", "delete_reason"]
+
+
+def _audited_change(
+    *,
+    request: HttpRequest,
+    anime_id: str,
+    action: str,
+    reason: str,
+    change: Callable[[Anime], list[str]],
+) -> Anime:
+    """Lock the row, apply ``change`` (it returns the fields it set; none = nothing to do),
+    save them and record ``action`` with before/after, all in one transaction."""
+    with transaction.atomic():
+        anime = _locked_anime(anime_id)
+        before = snapshot(anime)
+        fields = change(anime)
+        if fields:
+            anime.save(update_fields=[*fields, "updated_at"])
+            audit_record(
+                request=request,
+                action=action,
+                entity_type="anime",
+                entity_id=str(anime.pk),
+                before=before,
+                after=snapshot(anime),
+                reason=reason,
+            )
+    return anime
+
+
 def anime_lock(
     *, request: HttpRequest, anime_id: str, fields: list[str] | None, reason: str
 ) -> Anime:
@@ -173,9 +206,8 @@ def anime_lock(
     unknown = set(fields or []) - set(LOCKABLE_FIELDS)
     if unknown:
         raise BadRequest(f"Cannot lock unknown fields: {', '.join(sorted(unknown))}")
-    with transaction.atomic():
-        anime = _locked_anime(anime_id)
-        before = snapshot(anime)
+
+    def lock(anime: Anime) -> list[str]:
         if fields is None:
             anime.is_locked = True
         else:
@@ -183,91 +215,47 @@ def anime_lock(
         anime.locked_by = request.user  # type: ignore[assignment]
         anime.locked_reason = reason
         anime.locked_at = timezone.now()
-        anime.save(
-            update_fields=[
-                "is_locked",
-                "locked_fields",
-                "locked_by",
-                "locked_reason",
-                "locked_at",
-                "updated_at",
-            ]
-        )
-        audit_record(
-            request=request,
-            action="anime.lock",
-            entity_type="anime",
-            entity_id=str(anime.pk),
-            before=before,
-            after=snapshot(anime),
-            reason=reason,
-        )
-    return anime
+        return _LOCK_FIELDS
+
+    return _audited_change(
+        request=request, anime_id=anime_id, action="anime.lock", reason=reason, change=lock
+    )
 
 
 def anime_unlock(*, request: HttpRequest, anime_id: str, reason: str = "") -> Anime:
-    with transaction.atomic():
-        anime = _locked_anime(anime_id)
-        before = snapshot(anime)
-        anime.is_locked = False
-        anime.locked_fields = []
-        anime.locked_by = None
-        anime.locked_reason = ""
-        anime.locked_at = None
-        anime.save(
-            update_fields=[
-                "is_locked",
-                "locked_fields",
-                "locked_by",
-                "locked_reason",
-                "locked_at",
-                "updated_at",
-            ]
-        )
-        audit_record(
-            request=request,
-            action="anime.unlock",
-            entity_type="anime",
-            entity_id=str(anime.pk),
-            before=before,
-            after=snapshot(anime),
-            reason=reason,
-        )
-    return anime
+    def unlock(anime: Anime) -> list[str]:
+        anime.is_locked, anime.locked_fields, anime.locked_by = False, [], None
+        anime.locked_reason, anime.locked_at = "", None
+        return _LOCK_FIELDS
+
+    return _audited_change(
+        request=request, anime_id=anime_id, action="anime.unlock", reason=reason, change=unlock
+    )
 
 
 def anime_soft_delete(*, request: HttpRequest, anime_id: str, reason: str) -> Anime:
     """Hide the anime everywhere; users' favorites and progress stay (and come back)."""
-    with transaction.atomic():
-        anime = _locked_anime(anime_id)
-        if anime.deleted_at is None:
-            anime.deleted_at = timezone.now()
-            anime.deleted_by = request.user  # type: ignore[assignment]
-            anime.delete_reason = reason
-            anime.save(update_fields=["deleted_at", "deleted_by", "delete_reason", "updated_at"])
-            audit_record(
-                request=request,
-                action="anime.delete",
-                entity_type="anime",
-                entity_id=str(anime.pk),
-                reason=reason,
-            )
-    return anime
+
+    def delete(anime: Anime) -> list[str]:
+        if anime.deleted_at is not None:
+            return []
+        anime.deleted_at = timezone.now()
+        anime.deleted_by = request.user  # type: ignore[assignment]
+        anime.delete_reason = reason
+        return _DELETE_FIELDS
+
+    return _audited_change(
+        request=request, anime_id=anime_id, action="anime.delete", reason=reason, change=delete
+    )
 
 
 def anime_restore(*, request: HttpRequest, anime_id: str, reason: str = "") -> Anime:
-    with transaction.atomic():
-        anime = _locked_anime(anime_id)
-        if anime.deleted_at is not None:
-            anime.deleted_at = None
-            anime.deleted_by = None
-            anime.delete_reason = ""
-            anime.save(update_fields=["deleted_at", "deleted_by", "delete_reason", "updated_at"])
-            audit_record(
-                request=request,
-                action="anime.restore",
-                entity_type="anime",
-                entity_id=str(anime.pk),
-                reason=reason,
-            )
-    return anime
+    def restore(anime: Anime) -> list[str]:
+        if anime.deleted_at is None:
+            return []
+        anime.deleted_at, anime.deleted_by, anime.delete_reason = None, None, ""
+        return _DELETE_FIELDS
+
+    return _audited_change(
+        request=request, anime_id=anime_id, action="anime.restore", reason=reason, change=restore
+    )
