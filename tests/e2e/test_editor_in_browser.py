@@ -61,30 +61,34 @@ def test_editor_locks_and_publishes_an_anime_found_by_its_russian_title(live_ser
         )
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
+
+            def submit(action) -> None:
+                # Every step is a full page load: wait for it, never for a selector that the
+                # previous page may already have.
+                with page.expect_navigation():
+                    action()
+
             page.goto(f"{live_server.url}/admin/login/")
             page.fill("#id_username", "editor@example.com")
             page.fill("#id_password", PASSWORD)
-            page.click("input[type=submit]")
-            page.wait_for_url(f"{live_server.url}/admin/")
+            submit(lambda: page.click("input[type=submit]"))
+            assert page.url == f"{live_server.url}/admin/"
 
             page.goto(f"{live_server.url}/admin/catalog/anime/")
             page.fill("#searchbar", "Фрирен")
-            page.press("#searchbar", "Enter")
+            submit(lambda: page.press("#searchbar", "Enter"))
             results = page.locator("#result_list tbody tr")
             assert results.count() == 1
-            results.first.locator("th a").click()
-            page.wait_for_selector("#lock-form")
+            submit(lambda: results.first.locator("th a").click())
 
             page.check("#lock-form input[value=description]")
             page.fill("#lock-reason", "final copy")
-            page.click("#lock-submit")
-            page.wait_for_selector("ul.messagelist")
+            submit(lambda: page.click("#lock-submit"))
             assert "Locked description" in page.inner_text("ul.messagelist")
 
-            page.click("#transition-pending")
-            page.wait_for_selector("#transition-published")
-            page.click("#transition-published")
-            page.wait_for_selector("ul.messagelist")
+            submit(lambda: page.click("#transition-pending"))
+            assert page.inner_text("#anime-state") == "pending"
+            submit(lambda: page.click("#transition-published"))
             assert page.inner_text("#anime-state") == "published"
             history = page.inner_text("#audit-history")
             assert "anime.lock" in history
