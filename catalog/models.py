@@ -64,13 +64,18 @@ class Studio(models.Model):
         return self.name
 
 
+def public_anime(prefix: str = "") -> Q:
+    """What the public API may show: published and not soft-deleted. ``prefix`` applies the
+    rule through a relation (``public_anime("anime__")`` on a favorite)."""
+    return Q(**{f"{prefix}state": "published", f"{prefix}deleted_at__isnull": True})
+
+
 class AnimeQuerySet(models.QuerySet["Anime"]):
     def public(self) -> AnimeQuerySet:
-        """What the public API may show: published and not soft-deleted."""
-        return self.filter(state=Anime.State.PUBLISHED, deleted_at__isnull=True)
+        return self.filter(public_anime())
 
 
-PUBLIC_ANIME = Q(state="published", deleted_at__isnull=True)
+PUBLIC_ANIME = public_anime()
 
 
 class Anime(Timestamped):

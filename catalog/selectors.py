@@ -18,7 +18,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
 from catalog.filters import AnimeFilterSet, UnknownFilterValue
-from catalog.models import Anime, Episode, Genre, Release, normalize_search_text
+from catalog.models import Anime, Episode, Genre, Release, normalize_search_text, public_anime
 from kitsu.errors import BadRequest, NotFound
 
 SEARCH_CONFIG = "simple"  # titles mix romaji, English, Russian and Japanese: no stemming
@@ -156,5 +156,5 @@ def episode_list(
 
 def genre_list() -> QuerySet[Genre]:
     """Every genre with the number of public anime in it."""
-    public = Q(anime__state=Anime.State.PUBLISHED, anime__deleted_at__isnull=True)
+    public = public_anime("anime__")
     return Genre.objects.annotate(anime_count=Count("anime", filter=public)).order_by("name")

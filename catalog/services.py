@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -69,7 +69,6 @@ class DemoLoadReport:
     episodes: int = 0
     sources: int = 0
     airing_slots: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
 
 
 def _anime_values(item: dict[str, Any]) -> dict[str, Any]:

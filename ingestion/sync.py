@@ -206,9 +206,9 @@ def apply_anime_records(
         studios = _upsert_studios(s for r in detailed for s in r.studios or ())
         locked = {
             a.shikimori_id: a
-            for a in Anime.objects.select_for_update().filter(
-                shikimori_id__in=[r.shikimori_id for r in detailed]
-            )
+            for a in Anime.objects.select_for_update(of=("self",))
+            .filter(shikimori_id__in=[r.shikimori_id for r in detailed])
+            .prefetch_related("genres", "studios")
         }
         to_create: list[Anime] = []
         to_update: list[Anime] = []
@@ -256,11 +256,11 @@ def apply_anime_records(
 
 def _relations_differ(anime: Anime, record: AnimeRecord) -> bool:
     if record.genres is not None and not anime.is_field_locked("genres"):
-        current = set(anime.genres.values_list("shikimori_id", flat=True))
+        current = {genre.shikimori_id for genre in anime.genres.all()}  # prefetched
         if current != {g.shikimori_id for g in record.genres}:
             return True
     if record.studios is not None and not anime.is_field_locked("studios"):
-        current_names = set(anime.studios.values_list("name", flat=True))
+        current_names = {studio.name for studio in anime.studios.all()}
         if current_names != {s.name for s in record.studios}:
             return True
     return False

@@ -9,16 +9,15 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import User
-from catalog.models import Anime, Episode
+from catalog.models import Episode, public_anime
 from library.models import EpisodeView, Favorite, LibraryEntry, WatchProgress
 from library.services import COMPLETED_PERCENT
 
-# The public-catalog rule (Anime.objects.public), seen from a row that points at an anime.
-_VISIBLE = {"anime__state": Anime.State.PUBLISHED, "anime__deleted_at__isnull": True}
+_VISIBLE = public_anime("anime__")  # the public-catalog rule, seen from a user's row
 
 
 def favorite_list(*, user: User, anime_id: uuid.UUID | None = None) -> QuerySet[Favorite]:
-    favorites = Favorite.objects.filter(user=user, **_VISIBLE).select_related("anime")
+    favorites = Favorite.objects.filter(_VISIBLE, user=user).select_related("anime")
     if anime_id is not None:
         favorites = favorites.filter(anime_id=anime_id)
     return favorites.order_by("-created_at", "-id")
@@ -37,7 +36,7 @@ def continue_watching(*, user: User, limit: int) -> list[ContinueItem]:
         release__anime_id=OuterRef("anime_id"), number=OuterRef("episode") + 1
     )
     rows = (
-        WatchProgress.objects.filter(user=user, **_VISIBLE)
+        WatchProgress.objects.filter(_VISIBLE, user=user)
         .select_related("anime")
         .annotate(has_next_row=Exists(has_next_row))
         .order_by("-last_watched_at", "-id")[:limit]
@@ -54,14 +53,14 @@ def continue_watching(*, user: User, limit: int) -> list[ContinueItem]:
 
 
 def watch_history(*, user: User, anime_id: uuid.UUID | None) -> QuerySet[EpisodeView]:
-    views = EpisodeView.objects.filter(user=user, **_VISIBLE)
+    views = EpisodeView.objects.filter(_VISIBLE, user=user)
     if anime_id is not None:
         return views.filter(anime_id=anime_id).order_by("episode")
     return views.order_by("-last_watched_at", "-id")
 
 
 def library_list(*, user: User, status: str | None) -> QuerySet[LibraryEntry]:
-    entries = LibraryEntry.objects.filter(user=user, **_VISIBLE).select_related("anime")
+    entries = LibraryEntry.objects.filter(_VISIBLE, user=user).select_related("anime")
     if status:
         entries = entries.filter(status=status)
     return entries.order_by("-updated_at", "-id")

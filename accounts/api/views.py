@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -25,10 +25,10 @@ from accounts.api.serializers import (
     SessionOutput,
     TokenPairOutput,
 )
-from accounts.models import User
+from accounts.authentication import signed_in_user
 from accounts.permissions import require
 from accounts.ratelimits import login_limits, refresh_limit, register_limit
-from kitsu.api import PublicAPIView, parse_uuid
+from kitsu.api import PublicAPIView, parse_uuid, validated
 from kitsu.errors import NotFound
 from kitsu.pagination import paginate
 
@@ -42,17 +42,11 @@ def _tokens(pair: services.TokenPair, status_code: int = 200) -> Response:
     return Response(body, status=status_code)
 
 
-def _valid(serializer_class: type, request: Request, **context: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data, context=context)
-    serializer.is_valid(raise_exception=True)  # 422 with the offending fields
-    return serializer.validated_data
-
-
 class RegisterView(PublicAPIView):
     @extend_schema(request=RegisterInput, responses={201: TokenPairOutput})
     def post(self, request: Request) -> Response:
         register_limit(request).hit(request)
-        data = _valid(RegisterInput, request)
+        data = validated(RegisterInput, request)
         pair = services.user_register(
             email=data["email"], password=data["password"], client=services.ClientInfo.of(request)
         )
@@ -62,7 +56,7 @@ class RegisterView(PublicAPIView):
 class LoginView(PublicAPIView):
     @extend_schema(request=CredentialsInput, responses={200: TokenPairOutput})
     def post(self, request: Request) -> Response:
-        data = _valid(CredentialsInput, request)
+        data = validated(CredentialsInput, request)
         per_ip, per_account = login_limits(request, data["email"])
         per_ip.hit(request)
         per_account.hit(request)
@@ -74,7 +68,7 @@ class LoginView(PublicAPIView):
 class RefreshView(PublicAPIView):
     @extend_schema(request=RefreshInput, responses={200: TokenPairOutput})
     def post(self, request: Request) -> Response:
-        data = _valid(RefreshInput, request)
+        data = validated(RefreshInput, request)
         limit = refresh_limit(request)
         limit.hit(request)
         pair = services.session_refresh(
@@ -95,11 +89,6 @@ class LogoutView(PublicAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _me(request: Request) -> User:
-    """The signed-in user (views using it require IsAuthenticated)."""
-    return cast("User", request.user)
-
-
 def _current_session(request: Request) -> str | None:
     token: Any = request.auth
     return str(token["sid"]) if token is not None else None
@@ -110,12 +99,12 @@ class MeView(APIView):
 
     @extend_schema(responses=MeOutput)
     def get(self, request: Request) -> Response:
-        return Response(MeOutput(selectors.user_profile(_me(request))).data)
+        return Response(MeOutput(selectors.user_profile(signed_in_user(request))).data)
 
     @extend_schema(request=ProfileInput, responses=MeOutput)
     def patch(self, request: Request) -> Response:
-        data = _valid(ProfileInput, request)
-        user = services.user_update(user=_me(request), avatar=data["avatar"] or "")
+        data = validated(ProfileInput, request)
+        user = services.user_update(user=signed_in_user(request), avatar=data["avatar"] or "")
         return Response(MeOutput(selectors.user_profile(user)).data)
 
 
@@ -124,10 +113,10 @@ class PasswordView(APIView):
 
     @extend_schema(request=PasswordChangeInput, responses={204: None})
     def post(self, request: Request) -> Response:
-        data = _valid(PasswordChangeInput, request, email=_me(request).email)
+        data = validated(PasswordChangeInput, request, email=signed_in_user(request).email)
         current = _current_session(request)
         services.password_change(
-            user=_me(request),
+            user=signed_in_user(request),
             current_password=data["current_password"],
             new_password=data["new_password"],
             current_session=uuid.UUID(current) if current else None,
@@ -140,7 +129,7 @@ class SessionListView(APIView):
 
     @extend_schema(responses=SessionOutput(many=True))
     def get(self, request: Request) -> Response:
-        sessions = selectors.user_sessions(_me(request))
+        sessions = selectors.user_sessions(signed_in_user(request))
         context = {"current_session": _current_session(request)}
         return Response(SessionOutput(sessions, many=True, context=context).data)
 
@@ -150,7 +139,7 @@ class SessionListView(APIView):
         operation_id="users_me_sessions_revoke_all",
     )
     def delete(self, request: Request) -> Response:
-        services.sessions_revoke(user=_me(request), reason="logout everywhere")
+        services.sessions_revoke(user=signed_in_user(request), reason="logout everywhere")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -160,11 +149,11 @@ class SessionDetailView(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, session_id: str) -> Response:
         revoked = services.sessions_revoke(
-            user=_me(request),
+            user=signed_in_user(request),
             reason="revoked by user",
             session_id=parse_uuid(session_id, name="session_id"),
         )
-        if not revoked and not _me(request).sessions.filter(id=session_id).exists():
+        if not revoked and not signed_in_user(request).sessions.filter(id=session_id).exists():
             raise NotFound("Session not found")
         return Response(status=status.HTTP_204_NO_CONTENT)
 

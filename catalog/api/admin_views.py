@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from accounts.permissions import require
 from catalog import editorial
 from catalog.models import Anime
-from kitsu.api import parse_uuid
+from kitsu.api import parse_uuid, validated
 from kitsu.errors import BadRequest, NotFound
 from kitsu.pagination import offset_params
 
@@ -152,9 +152,7 @@ class AdminAnimeDetailView(APIView):
 
     @extend_schema(request=AnimePatchInput, responses={200: dict})
     def patch(self, request: Request, anime_id: str) -> Response:
-        serializer = AnimePatchInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        changes = dict(serializer.validated_data)
+        changes = validated(AnimePatchInput, request)
         reason = changes.pop("reason", None) or ""
         result = editorial.anime_update(
             request=request,

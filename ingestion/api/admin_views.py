@@ -4,7 +4,6 @@ RBAC (``admin:parser.X`` and ``admin.parser.X`` are one permission). Every write
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -26,6 +25,7 @@ from ingestion.services import (
     parser_settings_get,
     parser_settings_snapshot,
 )
+from kitsu.api import validated
 from kitsu.errors import Unprocessable
 
 
@@ -58,12 +58,6 @@ class ModeInput(serializers.Serializer):
 
 class EmergencyStopInput(serializers.Serializer):
     reason = serializers.CharField()
-
-
-def _valid(serializer_class: type, request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class DashboardView(APIView):
@@ -99,7 +93,7 @@ class SettingsView(APIView):
 
     @extend_schema(request=ParserSettingsInput, responses={200: dict})
     def post(self, request: Request) -> Response:
-        changes = _valid(ParserSettingsInput, request)
+        changes = validated(ParserSettingsInput, request)
         for name in LIST_SETTINGS:
             if name in changes:
                 changes[name] = list(changes[name])
@@ -112,7 +106,7 @@ class ModeView(APIView):
 
     @extend_schema(request=ModeInput, responses={200: dict})
     def post(self, request: Request) -> Response:
-        data = _valid(ModeInput, request)
+        data = validated(ModeInput, request)
         row = parser_mode_change(
             request=request, mode=data["mode"], reason=data.get("reason") or ""
         )
@@ -124,7 +118,7 @@ class EmergencyStopView(APIView):
 
     @extend_schema(request=EmergencyStopInput, responses={200: dict})
     def post(self, request: Request) -> Response:
-        data = _valid(EmergencyStopInput, request)
+        data = validated(EmergencyStopInput, request)
         parser_emergency_stop(request=request, reason=data["reason"])
         return Response({"status": "stopped", "mode": ParserSettings.Mode.MANUAL})
 

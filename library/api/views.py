@@ -13,10 +13,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import OptionalSessionJWTAuthentication
+from accounts.authentication import OptionalSessionJWTAuthentication, signed_in_user
 from accounts.models import User
 from accounts.permissions import require
-from kitsu.api import PublicAPIView, optional_uuid_param, parse_uuid
+from kitsu.api import PublicAPIView, optional_uuid_param, parse_uuid, validated
 from kitsu.errors import BadRequest
 from kitsu.pagination import offset_params, paginate
 from library import selectors, services
@@ -37,16 +37,6 @@ READ = [require("read:content")]
 WRITE = [require("write:content")]
 
 
-def _me(request: Request) -> User:
-    return cast("User", request.user)
-
-
-def _valid(serializer_class: type, request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class FavoriteListView(APIView):
     def get_permissions(self) -> list[Any]:
         return [p() for p in (WRITE if self.request.method == "POST" else READ)]
@@ -61,7 +51,7 @@ class FavoriteListView(APIView):
     )
     def get(self, request: Request) -> Response:
         favorites = selectors.favorite_list(
-            user=_me(request), anime_id=optional_uuid_param(request, "anime_id")
+            user=signed_in_user(request), anime_id=optional_uuid_param(request, "anime_id")
         )
         page = paginate(
             request, favorites, cursor_ordering=("-created_at", "-id"), default_limit=100
@@ -70,8 +60,8 @@ class FavoriteListView(APIView):
 
     @extend_schema(request=FavoriteInput, responses={201: FavoriteOutput})
     def post(self, request: Request) -> Response:
-        data = _valid(FavoriteInput, request)
-        favorite = services.favorite_add(user=_me(request), anime_id=data["anime_id"])
+        data = validated(FavoriteInput, request)
+        favorite = services.favorite_add(user=signed_in_user(request), anime_id=data["anime_id"])
         return Response(FavoriteOutput(favorite).data, status=status.HTTP_201_CREATED)
 
 
@@ -81,7 +71,7 @@ class FavoriteDetailView(APIView):
     @extend_schema(responses={204: None}, description="Accepts the anime id or the favorite id.")
     def delete(self, request: Request, favorite_id: str) -> Response:
         target = parse_uuid(favorite_id, name="id")
-        services.favorite_remove(user=_me(request), favorite_or_anime_id=target)
+        services.favorite_remove(user=signed_in_user(request), favorite_or_anime_id=target)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -90,10 +80,10 @@ class WatchProgressView(APIView):
 
     @extend_schema(request=ProgressInput, responses=ProgressOutput)
     def post(self, request: Request) -> Response:
-        data = _valid(ProgressInput, request)
+        data = validated(ProgressInput, request)
         watched_at = data.get("last_watched_at")
         progress = services.watch_progress_record(
-            user=_me(request),
+            user=signed_in_user(request),
             data=services.ProgressInput(
                 anime_id=data["anime_id"],
                 episode=data["episode"],
@@ -111,7 +101,7 @@ class ContinueWatchingView(APIView):
     @extend_schema(parameters=[OpenApiParameter("limit", int)], responses=ContinueOutput(many=True))
     def get(self, request: Request) -> Response:
         limit, _ = offset_params(request)
-        items = selectors.continue_watching(user=_me(request), limit=limit)
+        items = selectors.continue_watching(user=signed_in_user(request), limit=limit)
         return Response(ContinueOutput(items, many=True).data)
 
 
@@ -127,7 +117,7 @@ class WatchHistoryView(APIView):
     )
     def get(self, request: Request) -> Response:
         views = selectors.watch_history(
-            user=_me(request), anime_id=optional_uuid_param(request, "anime_id")
+            user=signed_in_user(request), anime_id=optional_uuid_param(request, "anime_id")
         )
         page = paginate(request, views, cursor_ordering=None, default_limit=100)
         return Response(HistoryOutput(page.items, many=True).data)
@@ -145,7 +135,7 @@ class LibraryListView(APIView):
         if wanted and wanted not in LibraryEntry.Status.values:
             allowed = ", ".join(LibraryEntry.Status.values)
             raise BadRequest(f"Invalid value for 'status': use one of {allowed}")
-        entries = selectors.library_list(user=_me(request), status=wanted)
+        entries = selectors.library_list(user=signed_in_user(request), status=wanted)
         page = paginate(request, entries, cursor_ordering=None, default_limit=100)
         return Response(LibraryEntryOutput(page.items, many=True).data)
 
@@ -157,9 +147,9 @@ class LibraryEntryView(APIView):
         request=LibraryInput, responses={200: LibraryEntryOutput, 201: LibraryEntryOutput}
     )
     def put(self, request: Request, anime_id: str) -> Response:
-        data = _valid(LibraryInput, request)
+        data = validated(LibraryInput, request)
         entry, created = services.library_entry_set(
-            user=_me(request),
+            user=signed_in_user(request),
             anime_id=parse_uuid(anime_id, name="anime_id"),
             status=data["status"],
             score=data.get("score"),
@@ -171,7 +161,7 @@ class LibraryEntryView(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, anime_id: str) -> Response:
         services.library_entry_remove(
-            user=_me(request), anime_id=parse_uuid(anime_id, name="anime_id")
+            user=signed_in_user(request), anime_id=parse_uuid(anime_id, name="anime_id")
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -184,7 +174,7 @@ class AniListImportView(PublicAPIView):
         provider = request.query_params.get("provider", "anilist")
         if provider != "anilist":
             raise BadRequest("Invalid provider")
-        data = _valid(AniListImportInput, request)
+        data = validated(AniListImportInput, request)
         entries = [
             services.ImportEntry(
                 anilist_id=item["media"].get("id"),
