@@ -112,6 +112,10 @@ DB_POOL_MAX = env_int("DB_POOL_MAX", 10, minimum=1)
 DB_POOL_TIMEOUT = env_float("DB_POOL_TIMEOUT", 10.0)
 # Trigram threshold for typo-tolerant search (see catalog.selectors.anime_search).
 SEARCH_TRIGRAM_THRESHOLD = env_float("SEARCH_TRIGRAM_THRESHOLD", 0.3)
+# PostgreSQL's JIT compiles any plan whose estimate passes jit_above_cost; for the short queries
+# of a web app that is pure overhead (the admin "has problems" filter at 50,000 anime spent
+# 410 of its 480 ms compiling; docs/performance.md). Off unless DB_JIT=true.
+DB_JIT = env_bool("DB_JIT", False)
 
 if DATABASE_URL:
     _db: dict[str, Any] = dict(dj_database_url.parse(DATABASE_URL, conn_max_age=0))
@@ -119,7 +123,8 @@ if DATABASE_URL:
         raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://...)")
     _options: dict[str, Any] = {
         # pg_trgm reads this placeholder when it loads; `%>>` then matches typos ("freiren").
-        "options": f"-c pg_trgm.strict_word_similarity_threshold={SEARCH_TRIGRAM_THRESHOLD}",
+        "options": f"-c pg_trgm.strict_word_similarity_threshold={SEARCH_TRIGRAM_THRESHOLD}"
+        f" -c jit={'on' if DB_JIT else 'off'}",
     }
     if DB_POOL:
         if DB_POOL_MIN > DB_POOL_MAX:

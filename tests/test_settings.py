@@ -23,7 +23,7 @@ SAFE_PRODUCTION = {
 
 
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    controlled = {*SAFE_PRODUCTION, "DATABASE_URL", "REDIS_URL"}
+    controlled = {*SAFE_PRODUCTION, "DATABASE_URL", "REDIS_URL", "DB_JIT"}
     base = {k: v for k, v in os.environ.items() if k not in controlled}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -98,6 +98,22 @@ def test_pool_is_sized_from_the_environment():
     result = run_manage("shell", "-c", code, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-3:] == ["1", "7", "3.5"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("db_jit", "expected"), [(None, "off"), ("true", "on")])
+def test_postgres_jit_is_off_unless_asked_for(db_jit, expected):
+    code = (
+        "from django.db import connection; c = connection.cursor(); "
+        "c.execute('SHOW jit'); print(c.fetchone()[0])"
+    )
+    test_db = connection.settings_dict["NAME"]
+    env = {"DATABASE_URL": settings.DATABASE_URL.rsplit("/", 1)[0] + f"/{test_db}"}
+    if db_jit is not None:
+        env["DB_JIT"] = db_jit
+    result = run_manage("shell", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == expected
 
 
 def test_embedded_default_is_sqlite_and_local_memory(tmp_path):
