@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -214,6 +215,10 @@ class Anime(Timestamped):
 
     def is_field_locked(self, field: str) -> bool:
         return self.is_locked or field in (self.locked_fields or [])
+
+    def differs_from(self, values: Mapping[str, Any]) -> bool:
+        """Would writing ``values`` (field name -> value) change this row?"""
+        return any(getattr(self, name) != value for name, value in values.items())
 
     @property
     def is_public(self) -> bool:

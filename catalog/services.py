@@ -91,10 +91,6 @@ def _anime_values(item: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _differs(anime: Anime, values: dict[str, Any]) -> bool:
-    return any(getattr(anime, name) != value for name, value in values.items())
-
-
 def _episode_count(anime: Anime) -> int:
     if anime.kind == Anime.Kind.MOVIE:
         return 1 if anime.status != Anime.Status.ANONS else 0
@@ -180,7 +176,7 @@ def demo_catalog_load(
                 )
                 anime.save()
                 report.anime_created += 1
-            elif _differs(anime, values):
+            elif anime.differs_from(values):
                 for name, value in values.items():
                     setattr(anime, name, value)
                 anime.save()

@@ -113,10 +113,6 @@ def _writable(anime: Anime | None, values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if not anime.is_field_locked(k)}
 
 
-def _differs(anime: Anime, values: dict[str, Any]) -> bool:
-    return any(getattr(anime, name) != value for name, value in values.items())
-
-
 def _blacklisted(record: AnimeRecord, settings_row: ParserSettings) -> bool:
     if str(record.shikimori_id) in {str(i) for i in settings_row.blacklist_external_ids}:
         return True
@@ -187,7 +183,7 @@ def apply_anime_records(
     for record in records:
         anime = existing.get(record.shikimori_id)
         values = _writable(anime, _record_values(record))
-        if not (fetch_details or anime is None or _differs(anime, values)):
+        if not (fetch_details or anime is None or anime.differs_from(values)):
             run.unchanged += 1
             continue
         if record.is_detail:
@@ -231,7 +227,7 @@ def apply_anime_records(
                 anime.search_document = anime.build_search_document()
                 to_create.append(anime)
                 run.created += 1
-            elif _differs(anime, values) or _relations_differ(anime, record):
+            elif anime.differs_from(values) or _relations_differ(anime, record):
                 for name, value in values.items():
                     setattr(anime, name, value)
                 anime.search_document = anime.build_search_document()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, tzinfo
 
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 
@@ -27,3 +28,27 @@ def json_positive_int(value: object) -> int | None:
 def json_text(value: object) -> str:
     """A stripped string; "" for null or any non-string."""
     return value.strip() if isinstance(value, str) else ""
+
+
+def json_date(value: object) -> date | None:
+    """``"2024-03-22"`` -> date; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def json_datetime(value: object, *, naive_tz: tzinfo = UTC) -> datetime | None:
+    """An ISO 8601 timestamp -> aware UTC datetime; a value without an offset is read in
+    ``naive_tz`` (each upstream has its own); None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=naive_tz)
+    return moment.astimezone(UTC)

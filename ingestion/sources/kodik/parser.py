@@ -8,7 +8,6 @@ so one odd material does not cost the rest of a ``/list`` page.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from ingestion.records import (
@@ -19,7 +18,7 @@ from ingestion.records import (
     TranslationRecord,
     UpstreamParseError,
 )
-from ingestion.sources.json_values import json_int, json_positive_int, json_text
+from ingestion.sources.json_values import json_datetime, json_int, json_positive_int, json_text
 
 UPSTREAM = "kodik"
 
@@ -77,7 +76,7 @@ def _result(item: dict[str, Any]) -> KodikResult | None:
         quality=json_text(item.get("quality")),
         link=link,
         seasons=seasons,
-        updated_at=_utc_datetime(item.get("updated_at")),
+        updated_at=json_datetime(item.get("updated_at")),  # "...Z"; no offset means UTC
     )
 
 
@@ -128,19 +127,6 @@ def _absolute_link(value: object) -> str:
     """Player links are protocol-relative (``//kodikplayer.com/...``); the site is HTTPS."""
     link = json_text(value)
     return f"https:{link}" if link.startswith("//") else link
-
-
-def _utc_datetime(value: object) -> datetime | None:
-    """``"2024-03-22T18:40:05Z"`` -> aware UTC datetime (a missing offset means UTC)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _type(value: object) -> str:

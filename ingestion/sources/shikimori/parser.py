@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +28,13 @@ from ingestion.records import (
     StudioRecord,
     UpstreamParseError,
 )
-from ingestion.sources.json_values import json_int, json_positive_int, json_text
+from ingestion.sources.json_values import (
+    json_date,
+    json_datetime,
+    json_int,
+    json_positive_int,
+    json_text,
+)
 
 UPSTREAM = "shikimori"
 
@@ -95,7 +101,7 @@ def parse_anime_detail(payload: object, *, host: str) -> AnimeRecord:
         duration_minutes=json_positive_int(payload.get("duration")),
         rating=_choice(payload.get("rating"), RATINGS, default="none"),
         franchise=json_text(payload.get("franchise")),
-        next_episode_at=_utc_datetime(payload.get("next_episode_at")),
+        next_episode_at=_moscow_datetime(payload.get("next_episode_at")),
         genres=tuple(_genres(payload.get("genres"))),
         studios=tuple(_studios(payload.get("studios"))),
     )
@@ -117,7 +123,7 @@ def parse_calendar(payload: object, *, host: str) -> list[CalendarRecord]:
         next_episode = json_positive_int(entry.get("next_episode"))
         if next_episode is None:
             raise UpstreamParseError(UPSTREAM, f"{where}: next_episode is not a positive integer")
-        next_episode_at = _utc_datetime(entry.get("next_episode_at"))
+        next_episode_at = _moscow_datetime(entry.get("next_episode_at"))
         if next_episode_at is None:
             raise UpstreamParseError(UPSTREAM, f"{where}: next_episode_at is not an ISO timestamp")
         records.append(
@@ -155,7 +161,7 @@ def strip_bbcode(text: str) -> str:
 
 
 def _short_anime(item: dict[str, Any], shikimori_id: int, host: str) -> AnimeRecord:
-    aired_on = _date(item.get("aired_on"))
+    aired_on = json_date(item.get("aired_on"))
     title = json_text(item.get("name")) or json_text(item.get("russian")) or str(shikimori_id)
     return AnimeRecord(
         shikimori_id=shikimori_id,
@@ -167,7 +173,7 @@ def _short_anime(item: dict[str, Any], shikimori_id: int, host: str) -> AnimeRec
         episodes_total=_count(item.get("episodes")),
         episodes_aired=_count(item.get("episodes_aired")),
         aired_on=aired_on,
-        released_on=_date(item.get("released_on")),
+        released_on=json_date(item.get("released_on")),
         year=aired_on.year if aired_on else None,
         season=_season(aired_on.month) if aired_on else "",
         poster_url=_poster_url(item.get("image"), host),
@@ -277,26 +283,9 @@ def _score(value: object) -> Decimal:
     return score.quantize(_SCORE_STEP, rounding=ROUND_HALF_UP)
 
 
-def _date(value: object) -> date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        return None
-
-
-def _utc_datetime(value: object) -> datetime | None:
+def _moscow_datetime(value: object) -> datetime | None:
     """``"2025-12-15T05:30:00.000+03:00"`` -> aware UTC datetime; naive values are Moscow time."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_MOSCOW)
-    return moment.astimezone(UTC)
+    return json_datetime(value, naive_tz=_MOSCOW)
 
 
 def _season(month: int) -> str:
