@@ -5,7 +5,10 @@ Grows the benchmark database to N anime by copying the rows bench/catalog_read.p
 Django's test client as a superuser: the default page, searches (Russian, romaji, a miss)
 and the editorial filters. Prints the median and p90 render time and the query count.
 
-Usage: .venv/bin/python bench/admin_changelist.py [--anime 50000] [--repeat 15]
+With ``--explain``, also runs EXPLAIN ANALYZE on each catalog_anime query of every scenario
+and prints its execution time and the part of it spent in JIT compilation.
+
+Usage: .venv/bin/python bench/admin_changelist.py [--anime 50000] [--repeat 15] [--explain]
        (run bench/catalog_read.py --skip-load-test first: it creates kitsu_bench)
 """
 
@@ -17,6 +20,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kitsu_bench"
@@ -39,6 +43,9 @@ def main() -> None:
     parser.add_argument("--anime", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument(
+        "--explain", action="store_true", help="EXPLAIN ANALYZE each scenario's anime queries"
+    )
     args = parser.parse_args()
 
     os.environ["DATABASE_URL"] = args.database_url
@@ -65,6 +72,7 @@ def main() -> None:
         total = cursor.fetchone()[0]
     print(f"anime rows: {total}; repeats per scenario: {args.repeat}")
     print(f"command: .venv/bin/python bench/admin_changelist.py --anime {args.anime}")
+    plans: list[tuple[str, list[str]]] = []
     print("| changelist | median ms | p90 ms | queries |")
     print("| --- | ---: | ---: | ---: |")
     for label, params in SCENARIOS:
@@ -79,6 +87,25 @@ def main() -> None:
         timings.sort()
         p90 = timings[int(len(timings) * 0.9) - 1]
         print(f"| {label} | {statistics.median(timings):.0f} | {p90:.0f} | {len(queries)} |")
+        if args.explain:
+            plans.append((label, [q["sql"] for q in queries.captured_queries]))
+    for label, statements in plans:
+        print(f"\n### EXPLAIN ANALYZE: {label}")
+        for sql in statements:
+            if "catalog_anime" in sql:
+                print(explain_summary(connection, sql))
+
+
+def explain_summary(connection: Any, sql: str) -> str:
+    """One line: the query's start, its execution time and its JIT compile time, if any."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+        plan = cursor.fetchone()[0]
+    plan = plan[0] if isinstance(plan, list) else plan
+    jit = plan.get("JIT", {}).get("Timing", {}).get("Total")
+    head = " ".join(sql.split())[:60]
+    jit_text = f"{jit:.0f} ms" if jit is not None else "none"
+    return f"- `{head}...`: execution {plan['Execution Time']:.0f} ms, of which JIT {jit_text}"
 
 
 def grow(target: int) -> None:
