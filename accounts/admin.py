@@ -3,11 +3,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from accounts.models import AuditEntry, Session, User
+from accounts.ratelimits import RateLimited, RateLimitUnavailable, login_limits
 from accounts.services import sessions_revoke, staff_flag_sync
 
 
@@ -77,3 +82,54 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The Django admin's login behind the API login's limits (same Redis buckets per IP and
+    per (IP, e-mail), same failure count, fail closed when Redis is unreachable)."""
+    if request.method != "POST":
+        return admin.site.login(request)
+    email = request.POST.get("username", "")
+    per_ip, per_account = login_limits(request, email)
+    try:
+        per_ip.hit(request)
+        per_account.hit(request)
+    except (RateLimited, RateLimitUnavailable) as refusal:
+        return _refused_login(request, refusal)
+    response = admin.site.login(request)
+    if request.user.is_authenticated:  # django.contrib.auth.login ran: not a failure
+        per_account.refund()
+    return response
+
+
+class _RefusedLoginForm(AdminAuthenticationForm):
+    """The admin login form, refused with ``reason`` before any password is checked."""
+
+    def __init__(self, reason: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reason = reason
+
+    def clean(self) -> dict[str, Any]:
+        raise ValidationError(self.reason, code="rate_limited")
+
+
+def _refused_login(
+    request: HttpRequest, refusal: RateLimited | RateLimitUnavailable
+) -> HttpResponse:
+    """The admin's own login page with the reason, and the password never checked."""
+    if isinstance(refusal, RateLimited):
+        text = "Too many failed sign-in attempts. Try again in a minute."
+    else:
+        text = "Sign-in is temporarily unavailable. Try again shortly."
+    form = _RefusedLoginForm(text, request, data=request.POST)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Log in",
+        "subtitle": None,
+        "app_path": request.get_full_path(),
+        "form": form,
+        REDIRECT_FIELD_NAME: request.POST.get(REDIRECT_FIELD_NAME, ""),
+    }
+    return TemplateResponse(
+        request, "admin/login.html", context, status=refusal.status_code, headers=refusal.headers
+    )

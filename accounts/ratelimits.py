@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import caches
+from django.http import HttpRequest
 from django_ratelimit import ALL
 from django_ratelimit.core import _get_window, _make_cache_key, _split_rate, get_usage
 from rest_framework import status
-from rest_framework.request import Request
 
 from kitsu.errors import ApiError
 
@@ -47,7 +47,7 @@ class Limit:
     rate: str
     key: str  # the bucket: client IP, or "IP:email"
 
-    def hit(self, request: Request) -> None:
+    def hit(self, request: HttpRequest) -> None:
         """Count one attempt; raise RateLimited past the limit, RateLimitUnavailable if Redis
         cannot be reached (fail closed)."""
         try:
@@ -76,11 +76,13 @@ class Limit:
             logger.debug("no rate-limit count to refund for %s", self.group)
 
 
-def client_ip(request: Request) -> str:
+def client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
 
 
-def login_limits(request: Request, email: str) -> tuple[Limit, Limit]:
+def login_limits(request: HttpRequest, email: str) -> tuple[Limit, Limit]:
+    """The API login and the Django admin login share these buckets: guesses against one
+    account count the same whichever door they come through."""
     ip = client_ip(request)
     return (
         Limit("auth.login.ip", settings.LOGIN_IP_RATE, ip),
@@ -88,9 +90,9 @@ def login_limits(request: Request, email: str) -> tuple[Limit, Limit]:
     )
 
 
-def register_limit(request: Request) -> Limit:
+def register_limit(request: HttpRequest) -> Limit:
     return Limit("auth.register", settings.REGISTER_IP_RATE, client_ip(request))
 
 
-def refresh_limit(request: Request) -> Limit:
+def refresh_limit(request: HttpRequest) -> Limit:
     return Limit("auth.refresh.failures", settings.REFRESH_FAILURE_RATE, client_ip(request))

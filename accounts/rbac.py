@@ -16,7 +16,12 @@ from django.apps import apps as global_apps
 RBAC_APP_LABEL = "accounts"
 RBAC_MODEL = "rbac"
 
-ANIME = [f"anime.{a}" for a in ("view", "create", "edit", "delete", "publish", "lock", "unlock")]
+# anime.view: the public catalog (everyone); anime.view_unpublished: the editorial back-office
+# (drafts, soft-deleted rows, lock reasons), staff only.
+ANIME = [
+    f"anime.{a}"
+    for a in ("view", "view_unpublished", "create", "edit", "delete", "publish", "lock", "unlock")
+]
 EPISODE = [f"episode.{a}" for a in ("view", "create", "edit", "delete", "lock", "unlock")]
 PARSER = ["parser.run", "parser.configure", "parser.override_lock"]
 ADMIN = [
@@ -89,6 +94,7 @@ ROLES: dict[str, tuple[list[str], list[str]]] = {
     "moderator": (
         [
             "anime.view",
+            "anime.view_unpublished",
             "anime.edit",
             "anime.lock",
             "episode.view",
@@ -102,6 +108,7 @@ ROLES: dict[str, tuple[list[str], list[str]]] = {
     "editor": (
         [
             "anime.view",
+            "anime.view_unpublished",
             "anime.create",
             "anime.edit",
             "episode.view",
@@ -112,7 +119,14 @@ ROLES: dict[str, tuple[list[str], list[str]]] = {
         [*_EDIT, *_VIEW],
     ),
     "support": (
-        ["anime.view", "episode.view", "admin.users.view", "audit.view", *CONTENT],
+        [
+            "anime.view",
+            "anime.view_unpublished",
+            "episode.view",
+            "admin.users.view",
+            "audit.view",
+            *CONTENT,
+        ],
         [*_VIEW, *_USERS_VIEW, *_AUDIT, *_INGESTION_VIEW],
     ),
     "user": (["anime.view", "episode.view", *CONTENT], []),

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import django_filters
 from django.db.models import Q, QuerySet
 
 from catalog.models import Anime, Genre, Studio
 
+# ASCII digits only ("²".isdigit() is true) and within a bigint.
+_ID = re.compile(r"[0-9]{1,18}")
+
 
 def _by_slug_or_id(value: str) -> Q:
-    return Q(id=int(value)) if value.isdigit() else Q(slug=value.lower())
+    return Q(id=int(value)) if _ID.fullmatch(value) else Q(slug=value.lower())
 
 
 class AnimeFilterSet(django_filters.FilterSet):

@@ -11,6 +11,10 @@ from rest_framework.views import APIView
 
 from kitsu.errors import Unprocessable
 
+# The largest value of PostgreSQL's integer column: client numbers headed for one are checked
+# against it before the database sees them.
+DB_INT_MAX = 2**31 - 1
+
 
 class PublicAPIView(APIView):
     """A public endpoint: ignores any Authorization header (contract A.3)."""

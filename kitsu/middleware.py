@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import TooManyFieldsSent
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from kitsu.errors import envelope
 
 
 class TrustedProxyMiddleware:
@@ -25,3 +28,34 @@ class TrustedProxyMiddleware:
             if len(chain) >= self.hops:
                 request.META["REMOTE_ADDR"] = chain[-self.hops]
         return self.get_response(request)
+
+
+class QueryStringGuardMiddleware:
+    """Refuse a query string that no endpoint could use, before any view or middleware reads it.
+
+    Django raises ``TooManyFieldsSent`` lazily, wherever ``request.GET`` is first read (inside a
+    DRF view that turned it into a 500, or never on a view that ignores the query); a NUL byte
+    passes Django and is refused by PostgreSQL mid-query. Parsing once here gives every path,
+    ``/health`` included, the same 400 envelope.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            params = request.GET
+        except TooManyFieldsSent:
+            return _bad_request(
+                f"Too many query parameters (at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS})"
+            )
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in params.lists()
+        ):
+            return _bad_request("Query parameters must not contain NUL characters")
+        return self.get_response(request)
+
+
+def _bad_request(details: str) -> HttpResponse:
+    return JsonResponse(envelope(400, details), status=400)

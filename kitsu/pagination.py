@@ -8,11 +8,15 @@
 
 from __future__ import annotations
 
+import decimal
+import math
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import Model, QuerySet
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Field, Model, QuerySet
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound as DRFNotFound
 from rest_framework.pagination import Cursor, CursorPagination
@@ -36,17 +40,49 @@ def offset_params(request: Request, *, default_limit: int = 20) -> tuple[int, in
     return limit, params.validated_data["offset"]
 
 
+_INVALID_CURSOR = (
+    "Invalid value for 'cursor': start with an empty cursor and follow the Link header"
+)
+
+
 class _KeysetPagination(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = settings.API_MAX_LIMIT
 
+    def __init__(self, model: type[Model], ordering: tuple[str, ...], page_size: int) -> None:
+        self.model = model
+        self.ordering = ordering
+        self.page_size = page_size
+
     def decode_cursor(self, request: Request) -> Cursor | None:
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except DRFNotFound as exc:
-            raise BadRequest(
-                "Invalid value for 'cursor': start with an empty cursor and follow the Link header"
-            ) from exc
+            raise BadRequest(_INVALID_CURSOR) from exc
+        if cursor is not None and cursor.position is not None:
+            self._check_position(str(cursor.position))
+        return cursor
+
+    def _check_position(self, position: str) -> None:
+        """The position is client input that DRF puts straight into ``field > position``: it
+        must be a value of the ordering field, or the database (or the field) refuses it."""
+        field = self.model._meta.get_field(self.ordering[0].lstrip("-"))
+        assert isinstance(field, Field)
+        try:
+            value = field.to_python(position)
+            field.run_validators(value)  # max_length, the integer column's range
+        except (DjangoValidationError, ValueError, TypeError, OverflowError, ArithmeticError):
+            raise BadRequest(_INVALID_CURSOR) from None
+        if "\x00" in position or (
+            isinstance(value, float | decimal.Decimal) and not math.isfinite(value)
+        ):
+            raise BadRequest(_INVALID_CURSOR)
+
+    def encode_cursor(self, cursor: Cursor) -> str:
+        # Relative links: an absolute one would carry the request's Host and X-Forwarded-Proto
+        # into the shared catalog cache and serve them to everyone (RFC 8288 allows both).
+        url = urlsplit(super().encode_cursor(cursor))
+        return f"{url.path}?{url.query}"
 
 
 class Page:
@@ -80,9 +116,7 @@ def paginate(
         raise BadRequest("Use either 'cursor' or 'offset', not both")
     if cursor_ordering is None:
         raise BadRequest("Invalid value for 'cursor': this ordering does not support cursors")
-    paginator = _KeysetPagination()
-    paginator.ordering = cursor_ordering
-    paginator.page_size = limit
+    paginator = _KeysetPagination(queryset.model, cursor_ordering, limit)
     items = paginator.paginate_queryset(queryset, request) or []
     links = [
         f'<{url}>; rel="{rel}"'

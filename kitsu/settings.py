@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "kitsu.middleware.TrustedProxyMiddleware",
+    "kitsu.middleware.QueryStringGuardMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -232,7 +233,7 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["kitsu.parsers.JSONParser"],
     # Deny by default; public catalog views opt out explicitly (and ignore Authorization).
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.SessionJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -324,11 +325,16 @@ SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 X_FRAME_OPTIONS = "DENY"
+# The API never uses cookies; only the Django admin checks CSRF (the envelope elsewhere).
+CSRF_FAILURE_VIEW = "kitsu.errors.csrf_failure"
 
 SILENCED_SYSTEM_CHECKS: list[str] = []
 if not PRODUCTION:
     # The embedded mode uses a per-process cache on purpose; production refuses it below.
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+
+MIN_KEY_BYTES = 32  # HS256 wants a key at least as long as its 256-bit output
 
 
 def _unsafe_production_settings() -> list[str]:
@@ -337,6 +343,9 @@ def _unsafe_production_settings() -> list[str]:
         problems.append("SECRET_KEY is not set (the generated development secret is refused)")
     if not env_str("JWT_SIGNING_KEY") or JWT_SIGNING_KEY == SECRET_KEY:
         problems.append("JWT_SIGNING_KEY is not set (a key of its own, not SECRET_KEY)")
+    for name, key in (("SECRET_KEY", SECRET_KEY), ("JWT_SIGNING_KEY", JWT_SIGNING_KEY)):
+        if env_str(name) and len(key.encode()) < MIN_KEY_BYTES:
+            problems.append(f"{name} is shorter than {MIN_KEY_BYTES} bytes")
     if DEBUG:
         problems.append("DEBUG is on")
     if not DATABASE_URL:

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from accounts.admin import admin_login
 from kitsu import errors, health
 
 admin.site.site_header = "Kitsu back-office"
@@ -16,6 +17,8 @@ urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("library.api.urls")),
     path("", include("ingestion.api.urls")),
+    # The admin's login, behind the API login's rate limits (accounts.admin.admin_login).
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

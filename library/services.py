@@ -17,6 +17,7 @@ from rest_framework import status
 
 from accounts.models import User
 from catalog.models import Anime, normalize_search_text
+from kitsu.api import DB_INT_MAX
 from kitsu.errors import ApiError, BadRequest, NotFound
 from library.models import EpisodeView, Favorite, LibraryEntry, WatchProgress
 
@@ -63,12 +64,14 @@ class ProgressInput:
 
 
 def _validate(data: ProgressInput) -> tuple[int | None, float | None]:
-    if data.episode <= 0:
-        raise BadRequest("episode must be greater than 0")
+    if not 0 < data.episode <= DB_INT_MAX:
+        raise BadRequest(f"episode must be between 1 and {DB_INT_MAX}")
     position = None
     if data.position_seconds is not None:
-        if not math.isfinite(data.position_seconds) or data.position_seconds < 0:
-            raise BadRequest("position_seconds must be >= 0")
+        if not math.isfinite(data.position_seconds) or not (
+            0 <= data.position_seconds <= DB_INT_MAX
+        ):
+            raise BadRequest(f"position_seconds must be between 0 and {DB_INT_MAX}")
         position = int(data.position_seconds)  # the player reports floats; keep whole seconds
     percent = None
     if data.progress_percent is not None:

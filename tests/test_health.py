@@ -30,7 +30,7 @@ def test_readiness_is_503_with_the_envelope_when_redis_is_down(api, settings):
     assert body["status"] == "unavailable"
     assert body["checks"]["cache"].startswith("error")
     assert body["checks"]["database"].startswith("ok")
-    assert body["error"]["code"] == "INTERNAL_ERROR"
+    assert body["error"]["code"] == "SERVICE_UNAVAILABLE"
     assert "cache" in body["error"]["details"]
 
 

@@ -56,6 +56,8 @@ def test_production_settings_pass_check_deploy():
         ({"SECRET_KEY": "<unset>"}, "SECRET_KEY is not set"),
         ({"DEBUG": "true"}, "DEBUG is on"),
         ({"JWT_SIGNING_KEY": "<unset>"}, "JWT_SIGNING_KEY is not set"),
+        ({"SECRET_KEY": "s" * 31}, "SECRET_KEY is shorter than 32 bytes"),
+        ({"JWT_SIGNING_KEY": "j" * 31}, "JWT_SIGNING_KEY is shorter than 32 bytes"),
         ({"DATABASE_URL": "<unset>"}, "DATABASE_URL is not set"),
         ({"REDIS_URL": "<unset>"}, "REDIS_URL is not set"),
         ({"ALLOWED_ORIGINS": "https://kitsu.example,*"}, "ALLOWED_ORIGINS contains '*'"),

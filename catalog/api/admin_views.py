@@ -90,7 +90,7 @@ class AnimePatchInput(serializers.Serializer):
 
 
 class AdminAnimeListView(APIView):
-    permission_classes = [require("anime.view")]
+    permission_classes = [require("anime.view_unpublished")]
 
     @extend_schema(
         parameters=[
@@ -134,7 +134,9 @@ class AdminAnimeListView(APIView):
 
 class AdminAnimeDetailView(APIView):
     def get_permissions(self) -> list[Any]:
-        return [require("anime.edit" if self.request.method == "PATCH" else "anime.view")()]
+        if self.request.method == "PATCH":
+            return [require("anime.view_unpublished", "anime.edit")()]
+        return [require("anime.view_unpublished")()]
 
     def _load(self, anime_id: str) -> Anime:
         anime = (

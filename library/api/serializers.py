@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from catalog.api.serializers import BlankAsNullField
 from catalog.models import Anime
+from kitsu.api import DB_INT_MAX
 from library.models import EpisodeView, Favorite, LibraryEntry, WatchProgress
 from library.services import ANILIST_STATUS_CHOICES, COMPLETED_PERCENT
 
@@ -83,7 +84,9 @@ class HistoryOutput(serializers.ModelSerializer):
 class LibraryInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=LibraryEntry.Status.choices)
     score = serializers.IntegerField(min_value=1, max_value=10, required=False, allow_null=True)
-    episodes_watched = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    episodes_watched = serializers.IntegerField(
+        min_value=0, max_value=DB_INT_MAX, required=False, allow_null=True
+    )
 
 
 class LibraryEntryOutput(serializers.ModelSerializer):
@@ -109,8 +112,8 @@ class AniListTitle(serializers.Serializer):
 
 
 class AniListMedia(serializers.Serializer):
-    id = serializers.IntegerField(required=False, allow_null=True)
-    idMal = serializers.IntegerField(required=False, allow_null=True)
+    id = serializers.IntegerField(max_value=DB_INT_MAX, required=False, allow_null=True)
+    idMal = serializers.IntegerField(max_value=DB_INT_MAX, required=False, allow_null=True)
     bannerImage = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     title = AniListTitle(required=False)
 

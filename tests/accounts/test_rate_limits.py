@@ -125,7 +125,7 @@ def test_login_fails_closed_when_redis_is_down_while_the_catalog_keeps_serving(
     }
     response = login(api)
     assert response.status_code == 503
-    assert response.json()["error"]["code"] == "INTERNAL_ERROR"
+    assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
     assert api.get("/anime").status_code == 200
 
 

@@ -17,20 +17,22 @@ HUMAN_ROLES = ["super_admin", "admin", "moderator", "editor", "support", "user"]
 
 # role -> expected status of each protected endpoint (API) and admin page.
 MATRIX = {
-    #               /users/me  /api/admin/users  anime changelist  anime add page
-    "super_admin": (200, 200, 200, 200),
-    "admin": (200, 200, 200, 200),
-    "moderator": (200, 403, 200, 200),
-    "editor": (200, 403, 200, 200),
-    "support": (200, 200, 200, 403),
-    "user": (200, 403, 302, 302),
+    # /users/me, /api/admin/users, /api/admin/anime (list, detail), anime changelist, add page
+    "super_admin": (200, 200, 200, 200, 200, 200),
+    "admin": (200, 200, 200, 200, 200, 200),
+    "moderator": (200, 403, 200, 200, 200, 200),
+    "editor": (200, 403, 200, 200, 200, 200),
+    "support": (200, 200, 200, 200, 200, 403),
+    "user": (200, 403, 403, 403, 302, 302),
 }
 
 
 @pytest.mark.parametrize("role", HUMAN_ROLES)
 def test_role_permission_matrix(api, make_user, role):
     from accounts.services import role_grant
+    from tests.factories import AnimeFactory
 
+    draft = AnimeFactory(state="draft")
     user = make_user(email=f"{role}@example.com", role=None)
     role_grant(user=user, role=role)
     access = login(api, email=user.email).json()["access_token"]
@@ -39,6 +41,8 @@ def test_role_permission_matrix(api, make_user, role):
     observed = (
         api.get("/users/me", **bearer(access)).status_code,
         api.get("/api/admin/users", **bearer(access)).status_code,
+        api.get("/api/admin/anime", **bearer(access)).status_code,
+        api.get(f"/api/admin/anime/{draft.id}", **bearer(access)).status_code,
         browser.get("/admin/catalog/anime/").status_code,
         browser.get("/admin/catalog/anime/add/").status_code,
     )

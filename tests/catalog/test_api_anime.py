@@ -342,3 +342,21 @@ def test_unpublishing_invalidates_cached_lists(api, catalog_cache):
     anime.state = Anime.State.DRAFT
     anime.save(update_fields=["state"])
     assert ids(api.get("/anime")) == []
+
+
+def test_cached_links_carry_nothing_from_the_request_headers(api, catalog_cache):
+    """Cache poisoning: a crafted Host and X-Forwarded-Proto must not reach other clients."""
+    AnimeFactory.create_batch(3)
+    poisoned = api.get(
+        "/anime?cursor=&limit=2", HTTP_HOST="localhost:1", HTTP_X_FORWARDED_PROTO="https"
+    )
+    assert poisoned.status_code == 200
+    assert poisoned.headers["Link"].startswith("</anime?"), poisoned.headers["Link"]
+    served = api.get("/anime?cursor=&limit=2")
+    link = served.headers["Link"]
+    assert "localhost:1" not in link
+    assert "https" not in link
+    assert link == poisoned.headers["Link"]
+    _, next_url = _follow(api, "/anime?cursor=&limit=2")
+    assert next_url is not None
+    assert ids(api.get(next_url))  # the relative link is followable as it is
