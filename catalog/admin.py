@@ -1,5 +1,6 @@
-"""Catalog models in the Django admin. Deeper editorial workflows (locks, transitions, audit)
-are built on services in the back-office work; these pages are the plain editing surface."""
+"""Catalog models in the Django admin, the editors' back-office. Every anime write (form save,
+transitions, locks, bulk actions) goes through the editorial services: same rules and audit
+as the admin API."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from accounts.audit import audit_record
 from accounts.models import AuditEntry
 from accounts.permissions import has_permission
 from catalog import editorial
@@ -67,20 +67,19 @@ class HasVideoFilter(admin.SimpleListFilter):
 
 
 class HasProblemsFilter(admin.SimpleListFilter):
-    """The problems of catalog.editorial.anime_problems, as one database condition."""
+    """catalog.editorial.PROBLEMS (anime_problems as one database condition)."""
 
     title = "has problems"
     parameter_name = "has_problems"
-    PROBLEMS = Q(title="") | Q(description="") | Q(poster_url="") | Q(has_video=False)
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [("yes", "Yes"), ("no", "No")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Anime]) -> QuerySet[Anime]:
         if self.value() == "yes":
-            return queryset.filter(self.PROBLEMS)
+            return queryset.filter(editorial.PROBLEMS)
         if self.value() == "no":
-            return queryset.exclude(self.PROBLEMS)
+            return queryset.exclude(editorial.PROBLEMS)
         return queryset
 
 
@@ -212,30 +211,19 @@ class AnimeAdmin(admin.ModelAdmin):
         return readonly
 
     def save_model(self, request: HttpRequest, obj: Anime, form: Any, change: bool) -> None:
-        # The admin runs this view in one transaction: the save and its audit entry commit
-        # together (save_related writes the entry once the relations are saved too).
-        obj._audit_before = (  # type: ignore[attr-defined]
-            editorial.snapshot(Anime.objects.get(pk=obj.pk)) if change else None
-        )
-        obj.updated_by = request.user  # type: ignore[assignment]
-        if change:
-            obj.source = Anime.Source.MANUAL
-        else:
-            obj.created_by = request.user  # type: ignore[assignment]
-        super().save_model(request, obj, form, change)
+        """Saved in ``save_related``, through the editorial service (rules and audit)."""
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        anime = form.instance
-        audit_record(
+        result = editorial.anime_admin_save(
             request=request,
-            action="anime.update" if change else "anime.create",
-            entity_type="anime",
-            entity_id=str(anime.pk),
-            before=getattr(anime, "_audit_before", None),
-            after=editorial.snapshot(anime),
-            reason="Django admin",
+            anime=form.instance,
+            created=not change,
+            save_related=lambda: super(AnimeAdmin, self).save_related(
+                request, form, formsets, change
+            ),
         )
+        for warning in result.warnings:
+            messages.warning(request, warning)
 
     def get_urls(self) -> list[Any]:
         wrap = self.admin_site.admin_view

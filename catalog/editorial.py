@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import status
@@ -67,6 +67,11 @@ def with_video(queryset: QuerySet[Anime]) -> QuerySet[Anime]:
     """Annotate ``has_video``: some episode of the anime has a player source."""
     playable = PlaybackSource.objects.filter(episode__release__anime=OuterRef("pk"))
     return queryset.annotate(has_video=Exists(playable))
+
+
+# The problems rule, twice: per row in Python (anime_problems) and as one database condition
+# for lists and filters (PROBLEMS, over a queryset annotated by with_video). Change both.
+PROBLEMS = Q(title="") | Q(description="") | Q(poster_url="") | Q(has_video=False)
 
 
 def anime_problems(anime: Anime, *, has_video: bool) -> list[str]:
@@ -148,10 +153,7 @@ def anime_update(
                 setattr(anime, name, "" if value is None and name != "year" else value)
         anime.updated_by = user
         anime.source = Anime.Source.MANUAL
-        problems = anime_problems(anime, has_video=anime.has_video)  # type: ignore[attr-defined]
-        if problems and anime.state not in (State.BROKEN, State.DRAFT, State.ARCHIVED):
-            anime.state = State.BROKEN
-            warnings.append(f"State set to broken: {'; '.join(problems)}")
+        warnings += _break_on_problems(anime, has_video=anime.has_video)  # type: ignore[attr-defined]
         anime.save()
         if genres is not None:
             anime.genres.set(Genre.objects.filter(name__in=genres))
@@ -163,6 +165,50 @@ def anime_update(
             before=before,
             after=snapshot(anime),
             reason=reason,
+        )
+    return UpdateResult(anime, entry, warnings)
+
+
+def _break_on_problems(anime: Anime, *, has_video: bool) -> list[str]:
+    """The editorial rule: an anime that is live (pending or published) with problems goes to
+    broken. Returns the warning to show the editor (none when nothing changed)."""
+    problems = anime_problems(anime, has_video=has_video)
+    if problems and anime.state not in (State.BROKEN, State.DRAFT, State.ARCHIVED):
+        anime.state = State.BROKEN
+        return [f"State set to broken: {'; '.join(problems)}"]
+    return []
+
+
+def anime_admin_save(
+    *, request: HttpRequest, anime: Anime, created: bool, save_related: Callable[[], None]
+) -> UpdateResult:
+    """The Django admin's add/change form, under the same rules as ``anime_update``: the
+    problems rule, ``source`` manual on a change, and an audit entry, in one transaction.
+    ``anime`` holds the form's unsaved values; ``save_related`` saves its relations and inlines
+    (they need the saved row)."""
+    user: User = request.user  # type: ignore[assignment]
+    with transaction.atomic():
+        before = None
+        if not created:
+            before = snapshot(Anime.objects.select_for_update(of=("self",)).get(pk=anime.pk))
+            anime.source = Anime.Source.MANUAL
+        else:
+            anime.created_by = user
+        anime.updated_by = user
+        anime.save()
+        save_related()
+        has_video = PlaybackSource.objects.filter(episode__release__anime=anime).exists()
+        warnings = _break_on_problems(anime, has_video=has_video)
+        if warnings:
+            anime.save(update_fields=["state", "updated_at"])
+        entry = audit_record(
+            request=request,
+            action="anime.create" if created else "anime.update",
+            entity_type="anime",
+            entity_id=str(anime.pk),
+            before=before,
+            after=snapshot(anime),
+            reason="Django admin",
         )
     return UpdateResult(anime, entry, warnings)
 

@@ -87,10 +87,12 @@ def test_change_pages_render_with_inlines(admin_client):
 
 
 def test_saving_in_the_admin_updates_what_search_finds(admin_client, api):
-    anime = AnimeFactory(title="Old title")
+    anime = _complete(title="Old title")  # stays published: no problems
     data = {
         "title": "Mushishi",
         "title_ru": "Мастер Муси",
+        "description": "Story",
+        "poster_url": "https://img.example/p.jpg",
         "synonyms": "[]",
         "kind": "tv",
         "status": "released",
@@ -257,6 +259,44 @@ def test_change_page_transitions_locks_and_history(admin_client):
     assert (
         admin_client.get(f"/admin/catalog/anime/{anime.pk}/transition/archived/").status_code == 403
     )
+
+
+def test_an_admin_save_of_a_published_anime_without_video_ends_broken_with_a_warning(
+    admin_client,
+):
+    """The Django admin's form save follows the editorial rule the admin API follows."""
+    from accounts.models import AuditEntry
+
+    # Complete but for video: no episode has a player source.
+    anime = AnimeFactory(
+        state="published", description="Story", poster_url="https://img.example/p.jpg"
+    )
+    data = {
+        "title": "Edited in the admin",
+        "description": "Story",
+        "poster_url": "https://img.example/p.jpg",
+        "synonyms": "[]",
+        "kind": "tv",
+        "status": "released",
+        "rating": "pg_13",
+        "score": "8.0",
+        "episodes_total": "1",
+        "episodes_aired": "1",
+        "source": "manual",
+        "releases-TOTAL_FORMS": "0",
+        "releases-INITIAL_FORMS": "0",
+        "releases-MIN_NUM_FORMS": "0",
+        "releases-MAX_NUM_FORMS": "1000",
+    }
+    response = admin_client.post(f"/admin/catalog/anime/{anime.pk}/change/", data, follow=True)
+    assert response.status_code == 200
+    anime.refresh_from_db()
+    assert anime.title == "Edited in the admin"
+    assert anime.state == "broken"
+    shown = [str(message) for message in response.context["messages"]]
+    assert any("State set to broken" in text and "video" in text for text in shown), shown
+    entry = AuditEntry.objects.get(entity_id=str(anime.pk))
+    assert (entry.before["state"], entry.after["state"]) == ("published", "broken")
 
 
 def test_locked_fields_are_read_only_for_editors_and_saves_are_audited():
