@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
@@ -42,4 +44,31 @@ def audit_record(
         reason=reason or "",
         ip_address=meta.get("REMOTE_ADDR") or None,
         user_agent=meta.get("HTTP_USER_AGENT", "")[:300],
+    )
+
+
+@contextmanager
+def audited(
+    *,
+    request: HttpRequest | None,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    snapshot: Callable[[], dict[str, Any]],
+    reason: str = "",
+) -> Iterator[dict[str, Any]]:
+    """Snapshot, run the block (the change), snapshot again, record the entry: one audited
+    change. What the block puts in the yielded dict is added to ``after``. Precondition as for
+    ``audit_record``: inside the change's transaction."""
+    before = snapshot()
+    extra: dict[str, Any] = {}
+    yield extra
+    audit_record(
+        request=request,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        before=before,
+        after={**snapshot(), **extra},
+        reason=reason,
     )

@@ -83,9 +83,11 @@ class Session(models.Model):
     def __str__(self) -> str:
         return f"{self.user_id} / {self.id}"
 
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None and self.expires_at > timezone.now()
+    def revoke(self, reason: str) -> None:
+        """End this session now (its refresh token and access tokens stop working)."""
+        self.revoked_at = timezone.now()
+        self.revoked_reason = reason
+        self.save(update_fields=["revoked_at", "revoked_reason"])
 
 
 class Rbac(models.Model):

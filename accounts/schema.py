@@ -15,4 +15,3 @@ class OptionalSessionJWTScheme(SimpleJWTScheme):
     target_class = "accounts.authentication.OptionalSessionJWTAuthentication"
     name = "bearerAuth"
     optional = True
-    name = "bearerAuth"

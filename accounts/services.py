@@ -140,9 +140,7 @@ def session_refresh(*, refresh_token: str, client: ClientInfo) -> TokenPair:
         if session.revoked_at is not None:
             raise SessionRevoked("Session revoked")
         if not hmac.compare_digest(session.refresh_token_hash, _digest(secret)):
-            session.revoked_at = timezone.now()
-            session.revoked_reason = "refresh token reuse"
-            session.save(update_fields=["revoked_at", "revoked_reason"])
+            session.revoke("refresh token reuse")
             reused = True
         else:
             if session.expires_at <= timezone.now():
@@ -172,9 +170,7 @@ def session_logout(*, refresh_token: str) -> None:
         if session is None or session.revoked_at is not None:
             return
         if hmac.compare_digest(session.refresh_token_hash, _digest(secret)):
-            session.revoked_at = timezone.now()
-            session.revoked_reason = "logout"
-            session.save(update_fields=["revoked_at", "revoked_reason"])
+            session.revoke("logout")
 
 
 def sessions_revoke(

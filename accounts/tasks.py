@@ -1,4 +1,4 @@
-"""django-q2 tasks of the accounts app (scheduled by accounts.schedules)."""
+"""django-q2 tasks of the accounts app (their schedule is defined in ingestion.schedules)."""
 
 from __future__ import annotations
 

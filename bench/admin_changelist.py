@@ -15,14 +15,15 @@ Usage: .venv/bin/python bench/admin_changelist.py [--anime 50000] [--repeat 15] 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.harness import markdown_table, percentile, setup_django
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kitsu_bench"
 SCENARIOS = [
     ("default page", {}),
@@ -48,13 +49,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kitsu.settings")
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    setup_django(args.database_url, ALLOWED_HOSTS="testserver")
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -73,8 +68,7 @@ def main() -> None:
     print(f"anime rows: {total}; repeats per scenario: {args.repeat}")
     print(f"command: .venv/bin/python bench/admin_changelist.py --anime {args.anime}")
     plans: list[tuple[str, list[str]]] = []
-    print("| changelist | median ms | p90 ms | queries |")
-    print("| --- | ---: | ---: | ---: |")
+    rows = []
     for label, params in SCENARIOS:
         timings = []
         for _ in range(args.repeat):
@@ -85,10 +79,11 @@ def main() -> None:
         with CaptureQueriesContext(connection) as queries:
             client.get("/admin/catalog/anime/", params)
         timings.sort()
-        p90 = timings[int(len(timings) * 0.9) - 1]
-        print(f"| {label} | {statistics.median(timings):.0f} | {p90:.0f} | {len(queries)} |")
+        median, p90 = statistics.median(timings), percentile(timings, 90)
+        rows.append([label, f"{median:.0f}", f"{p90:.0f}", len(queries)])
         if args.explain:
             plans.append((label, [q["sql"] for q in queries.captured_queries]))
+    print(markdown_table(["changelist", "median ms", "p90 ms", "queries"], rows))
     for label, statements in plans:
         print(f"\n### EXPLAIN ANALYZE: {label}")
         for sql in statements:

@@ -14,30 +14,16 @@ Usage: .venv/bin/python bench/auth_session_check.py [--iterations 5000]
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.harness import create_database, markdown_table, migrate, percentile, setup_django
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kitsu_bench_auth"
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
 
 
 def measure(label: str, fn: Callable[[], object], iterations: int) -> dict[str, float | str]:
@@ -52,8 +38,8 @@ def measure(label: str, fn: Callable[[], object], iterations: int) -> dict[str, 
     return {
         "label": label,
         "mean": statistics.fmean(timings),
-        "p50": timings[len(timings) // 2],
-        "p99": timings[int(len(timings) * 0.99)],
+        "p50": percentile(timings, 50),
+        "p99": percentile(timings, 99),
     }
 
 
@@ -65,13 +51,9 @@ def main() -> None:
     parser.add_argument("--database-url", default=DEFAULT_URL)
     args = parser.parse_args()
 
-    ensure_database(args.database_url)
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kitsu.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    create_database(args.database_url)
+    migrate(args.database_url)
+    setup_django(args.database_url)
     from rest_framework.test import APIRequestFactory
     from rest_framework_simplejwt.authentication import JWTAuthentication
     from rest_framework_simplejwt.tokens import AccessToken
@@ -102,10 +84,13 @@ def main() -> None:
 
     print(f"iterations: {args.iterations}; database: {args.database_url}")
     # Queries per request (1 for both) are asserted in tests/accounts/test_auth_api.py.
-    print("| authentication | mean (µs) | p50 (µs) | p99 (µs) |")
-    print("| --- | ---: | ---: | ---: |")
-    for row in rows:
-        print(f"| {row['label']} | {row['mean']:.0f} | {row['p50']:.0f} | {row['p99']:.0f} |")
+    headers = ["authentication", "mean (µs)", "p50 (µs)", "p99 (µs)"]
+    print(
+        markdown_table(
+            headers,
+            [[row["label"], *(f"{row[k]:.0f}" for k in ("mean", "p50", "p99"))] for row in rows],
+        )
+    )
     extra = float(rows[2]["p50"]) - float(rows[1]["p50"])
     print(f"session check cost over stock simplejwt (p50): {extra:+.0f} µs")
 

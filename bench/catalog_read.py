@@ -21,14 +21,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import logging
 import math
 import os
 import platform
 import random
 import shlex
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,14 +41,27 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
-import psycopg
-from psycopg import sql
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.harness import (
+    REPO_ROOT,
+    Server,
+    create_database,
+    database_name,
+    free_port,
+    gunicorn_command,
+    log,
+    markdown_table,
+    migrate,
+    percentile,
+    require_local,
+    setup_django,
+    text_table,
+)
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/kitsu_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/2"
 CACHE_KEY_PREFIX = "kitsu-bench"
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 PAGE_SIZE = 20
 REQUEST_TIMEOUT = 30.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -148,20 +158,6 @@ SEARCH_TERMS: tuple[tuple[str, str], ...] = (
 
 
 # --- Small helpers ----------------------------------------------------------------------------
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def require_local(url: str, what: str) -> None:
-    host = urlsplit(url).hostname or ""
-    if host not in LOCAL_HOSTS:
-        raise SystemExit(f"{what} must point at 127.0.0.1 (got host {host!r})")
-
-
-def database_name(url: str) -> str:
-    return urlsplit(url).path.lstrip("/")
-
-
 def git_commit() -> str:
     try:
         commit = subprocess.run(
@@ -339,67 +335,7 @@ class CpuProbe:
         )
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def percentile(sorted_values: Sequence[float], pct: float) -> float:
-    """Nearest-rank percentile of an already sorted sequence."""
-    if not sorted_values:
-        return math.nan
-    rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
-
-
-# --- Database: create, migrate, load ----------------------------------------------------------
-def ensure_database(url: str) -> bool:
-    """Create the bench database if missing (connecting to ``postgres``); True if created."""
-    name = database_name(url)
-    parts = urlsplit(url)
-    admin_url = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists:
-            return False
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        return True
-
-
-def migrate(url: str) -> None:
-    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false", "KITSU_ENV": "development"}
-    env.pop("REDIS_URL", None)
-    result = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"manage.py migrate failed:\n{result.stdout}\n{result.stderr}")
-
-
-def setup_django(url: str) -> None:
-    """Configure Django in this process against the bench database (no Redis, no pool)."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "kitsu.settings"
-    os.environ["DATABASE_URL"] = url
-    os.environ["DEBUG"] = "false"
-    os.environ["KITSU_ENV"] = "development"
-    os.environ["DB_POOL"] = "false"
-    os.environ.pop("REDIS_URL", None)
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-    import django
-
-    django.setup()
-    # The project's LOGGING sends INFO to the console: one httpx line per request would cost
-    # the load generator CPU and drown the report.
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
+# --- Data: load (database helpers in bench/harness.py) ----------------------------------------
 @dataclass
 class TitleSet:
     title: str
@@ -678,22 +614,7 @@ class ServerConfig:
     db_pool_max: int | None
 
     def command(self) -> list[str]:
-        gunicorn = Path(sys.executable).parent / "gunicorn"
-        cmd = [
-            str(gunicorn),
-            "kitsu.wsgi:application",
-            "--workers",
-            str(self.workers),
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--timeout",
-            "60",
-            "--log-level",
-            "warning",
-        ]
-        if self.threads > 0:
-            cmd += ["--worker-class", "gthread", "--threads", str(self.threads)]
-        return cmd
+        return gunicorn_command(workers=self.workers, port=self.port, threads=self.threads)
 
     def environment(self) -> dict[str, str]:
         env = {
@@ -710,58 +631,6 @@ class ServerConfig:
         if self.db_pool_max is not None:
             env["DB_POOL_MAX"] = str(self.db_pool_max)
         return env
-
-
-class Server:
-    """gunicorn as a child process in its own session; ``stop()`` always reaps it."""
-
-    def __init__(self, config: ServerConfig, log_path: Path) -> None:
-        self.config = config
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def pid(self) -> int | None:
-        return None if self.process is None else self.process.pid
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.config.port}"
-
-    def start(self, *, timeout: float = 30.0) -> None:
-        with self.log_path.open("ab") as log_file:
-            self.process = subprocess.Popen(
-                self.config.command(),
-                cwd=REPO_ROOT,
-                env=self.config.environment(),
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
-        with httpx.Client(base_url=self.base_url, timeout=2.0, trust_env=False) as client:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    break
-                try:
-                    if client.get("/health").status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.2)
-        tail = self.log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
-        raise RuntimeError(f"gunicorn did not become healthy within {timeout:.0f}s:\n{tail}")
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()  # SIGTERM to the master: graceful shutdown of the workers
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)  # the session started above, nothing else
-            process.wait(timeout=5)
 
 
 def redis_pid(redis_url: str) -> int | None:
@@ -1050,24 +919,6 @@ def headers_for(*, cache: bool) -> list[str]:
     return [*HEADERS, *(["cache hits"] if cache else []), "CPU % app/db/redis/gen/other"]
 
 
-def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i])
-            for i, cell in enumerate(cells)
-        )
-
-    return "\n".join([line(headers), "  ".join("-" * w for w in widths), *map(line, rows)])
-
-
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    align = ["---", *(["---:"] * (len(headers) - 1))]
-    lines = [headers, align, *rows]
-    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
-
-
 # --- Main -------------------------------------------------------------------------------------
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -1185,7 +1036,7 @@ def prepare_data(args: argparse.Namespace) -> int:
     name = database_name(args.database_url)
     if "bench" not in name and not args.allow_any_db_name:
         raise SystemExit(f"refusing to load into {name!r}: its name lacks 'bench' (it is wiped)")
-    if ensure_database(args.database_url):
+    if create_database(args.database_url):
         log(f"created database {name}")
     log("migrating")
     migrate(args.database_url)
@@ -1258,7 +1109,7 @@ def benchmark_run(
         cache_seconds=cache_seconds,
         db_pool_max=args.db_pool_max,
     )
-    server = Server(config, log_path)
+    server = Server(config.command(), config.environment(), port=config.port, log_path=log_path)
     clients = [
         httpx.Client(
             base_url=server.base_url,

@@ -19,25 +19,17 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from ingestion.fake_upstream.server import start_in_thread  # noqa: E402  (after sys.path)
-
-
-def fresh_database(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.harness import REPO_ROOT, create_database, markdown_table, migrate
+from fake_upstream.server import start_in_thread
 
 
 def timed_child(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     """Wall seconds, peak RSS in MiB of the child, and its last output line."""
     started = time.perf_counter()
-    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True
+    )
     elapsed = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return elapsed, peak_kib // 1024, result.stdout.strip().splitlines()[-1]
@@ -54,7 +46,8 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
     args = parser.parse_args()
 
-    fresh_database(args.database_url)
+    create_database(args.database_url, fresh=True)
+    migrate(args.database_url)
     with start_in_thread(anime=args.anime) as fake:
         env = {
             **os.environ,
@@ -62,30 +55,27 @@ def main() -> None:
             "REDIS_URL": args.redis_url,
             "CACHE_KEY_PREFIX": "kitsu-bench-sync",
             "KITSU_UPSTREAM_URL": fake.base_url,
+            "KODIK_TOKEN": fake.kodik_token,
             # The fake is ours: no politeness limit (Shikimori's real 90 rpm is documented).
             "SHIKIMORI_RPS": "100000",
             "SHIKIMORI_RPM": "10000000",
             "LOG_LEVEL": "WARNING",
         }
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-        )
         command = [sys.executable, "manage.py", "sync_catalog"]
         first, first_rss, first_line = timed_child(command, env)
         second, second_rss, second_line = timed_child(command, env)
 
     print(f"anime: {args.anime}; cpu cores: {os.cpu_count()}; fake upstream in this process")
     print(f"command: .venv/bin/python bench/catalog_sync.py --anime {args.anime}")
-    print("| run | wall (s) | anime/s | peak RSS (MiB) | summary |")
-    print("| --- | ---: | ---: | ---: | --- |")
-    for label, wall, rss, line in (
-        ("first (import)", first, first_rss, first_line),
-        ("second (unchanged)", second, second_rss, second_line),
-    ):
-        print(f"| {label} | {wall:.1f} | {args.anime / wall:.0f} | {rss} | {line} |")
+    rows = [
+        [label, f"{wall:.1f}", f"{args.anime / wall:.0f}", rss, line]
+        for label, wall, rss, line in (
+            ("first (import)", first, first_rss, first_line),
+            ("second (unchanged)", second, second_rss, second_line),
+        )
+    ]
+    headers = ["run", "wall (s)", "anime/s", "peak RSS (MiB)", "summary"]
+    print(markdown_table(headers, rows, left=(0, 4)))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from django.utils.html import format_html
 
 from accounts.models import AuditEntry
 from accounts.permissions import has_permission
-from catalog import editorial
+from catalog import services
 from catalog.models import (
     AiringSlot,
     Anime,
@@ -28,6 +28,8 @@ from catalog.models import (
     Translation,
     normalize_search_text,
 )
+from ingestion.models import SyncRun
+from ingestion.runs import run_enqueue
 from kitsu.errors import ApiError
 
 
@@ -67,7 +69,7 @@ class HasVideoFilter(admin.SimpleListFilter):
 
 
 class HasProblemsFilter(admin.SimpleListFilter):
-    """catalog.editorial.PROBLEMS (anime_problems as one database condition)."""
+    """catalog.services.PROBLEMS (anime_problems as one database condition)."""
 
     title = "has problems"
     parameter_name = "has_problems"
@@ -77,9 +79,9 @@ class HasProblemsFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Anime]) -> QuerySet[Anime]:
         if self.value() == "yes":
-            return queryset.filter(editorial.PROBLEMS)
+            return queryset.filter(services.PROBLEMS)
         if self.value() == "no":
-            return queryset.exclude(editorial.PROBLEMS)
+            return queryset.exclude(services.PROBLEMS)
         return queryset
 
 
@@ -206,7 +208,7 @@ class AnimeAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Anime | None = None) -> Any:
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None and not has_permission(request.user, "anime.unlock"):
-            locked = editorial.LOCKABLE_FIELDS if obj.is_locked else obj.locked_fields or []
+            locked = services.LOCKABLE_FIELDS if obj.is_locked else obj.locked_fields or []
             readonly += [f for f in locked if f not in readonly]
         return readonly
 
@@ -214,7 +216,7 @@ class AnimeAdmin(admin.ModelAdmin):
         """Saved in ``save_related``, through the editorial service (rules and audit)."""
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        result = editorial.anime_admin_save(
+        result = services.anime_admin_save(
             request=request,
             anime=form.instance,
             created=not change,
@@ -267,7 +269,7 @@ class AnimeAdmin(admin.ModelAdmin):
             request,
             object_id,
             "anime.edit",
-            lambda: editorial.anime_update(
+            lambda: services.anime_update(
                 request=request,
                 anime_id=object_id,
                 changes={"state": state},
@@ -285,7 +287,7 @@ class AnimeAdmin(admin.ModelAdmin):
             request,
             object_id,
             permission,
-            lambda: editorial.anime_lock(
+            lambda: services.anime_lock(
                 request=request,
                 anime_id=object_id,
                 fields=fields,
@@ -299,7 +301,7 @@ class AnimeAdmin(admin.ModelAdmin):
             request,
             object_id,
             "anime.unlock",
-            lambda: editorial.anime_unlock(
+            lambda: services.anime_unlock(
                 request=request,
                 anime_id=object_id,
                 reason=request.POST.get("reason", ""),
@@ -314,13 +316,13 @@ class AnimeAdmin(admin.ModelAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> Any:
-        anime = editorial.with_video(Anime.objects.filter(pk=object_id)).first()
+        anime = services.with_video(Anime.objects.filter(pk=object_id)).first()
         if anime is not None:
             extra_context = {
                 **(extra_context or {}),
-                "transitions": sorted(editorial.TRANSITIONS.get(anime.state, ())),
-                "problems": editorial.anime_problems(anime, has_video=anime.has_video),  # type: ignore[attr-defined]
-                "lockable_fields": editorial.LOCKABLE_FIELDS,
+                "transitions": sorted(services.TRANSITIONS.get(anime.state, ())),
+                "problems": services.anime_problems(anime, has_video=anime.has_video),  # type: ignore[attr-defined]
+                "lockable_fields": services.LOCKABLE_FIELDS,
                 "can_edit": has_permission(request.user, "anime.edit"),
                 "can_lock": has_permission(request.user, "anime.lock"),
                 "can_unlock": has_permission(request.user, "anime.unlock"),
@@ -331,7 +333,7 @@ class AnimeAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Anime]:
-        return editorial.with_video(super().get_queryset(request))
+        return services.with_video(super().get_queryset(request))
 
     @admin.display(description="poster")
     def poster_thumbnail(self, anime: Anime) -> str:
@@ -343,7 +345,7 @@ class AnimeAdmin(admin.ModelAdmin):
 
     @admin.display(description="problems")
     def problems(self, anime: Anime) -> str:
-        found = editorial.anime_problems(anime, has_video=bool(getattr(anime, "has_video", False)))
+        found = services.anime_problems(anime, has_video=bool(getattr(anime, "has_video", False)))
         return ", ".join(found) or "—"
 
     @admin.display(description="video", boolean=True, ordering="has_video")
@@ -373,7 +375,7 @@ class AnimeAdmin(admin.ModelAdmin):
 
     def _state(self, request: HttpRequest, anime: Anime, *states: str) -> None:
         for state in states:
-            editorial.anime_update(
+            services.anime_update(
                 request=request,
                 anime_id=str(anime.pk),
                 changes={"state": state},
@@ -407,7 +409,7 @@ class AnimeAdmin(admin.ModelAdmin):
             request,
             queryset,
             "Locked",
-            lambda a: editorial.anime_lock(
+            lambda a: services.anime_lock(
                 request=request, anime_id=str(a.pk), fields=None, reason="admin bulk action"
             ),
         )
@@ -418,7 +420,7 @@ class AnimeAdmin(admin.ModelAdmin):
             request,
             queryset,
             "Unlocked",
-            lambda a: editorial.anime_unlock(
+            lambda a: services.anime_unlock(
                 request=request, anime_id=str(a.pk), reason="admin bulk action"
             ),
         )
@@ -432,7 +434,7 @@ class AnimeAdmin(admin.ModelAdmin):
             request,
             queryset,
             "Deleted",
-            lambda a: editorial.anime_soft_delete(
+            lambda a: services.anime_soft_delete(
                 request=request, anime_id=str(a.pk), reason="admin bulk action"
             ),
         )
@@ -443,7 +445,7 @@ class AnimeAdmin(admin.ModelAdmin):
             request,
             queryset,
             "Restored",
-            lambda a: editorial.anime_restore(
+            lambda a: services.anime_restore(
                 request=request, anime_id=str(a.pk), reason="admin bulk action"
             ),
         )
@@ -468,9 +470,6 @@ class AnimeAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sync episodes from Kodik now (queued job)", permissions=["change"])
     def sync_episodes_now(self, request: HttpRequest, queryset: QuerySet[Anime]) -> None:
-        from ingestion.models import SyncRun
-        from ingestion.services import run_enqueue
-
         ids = [
             str(pk)
             for pk in queryset.filter(shikimori_id__isnull=False).values_list("pk", flat=True)

@@ -220,10 +220,6 @@ class Anime(Timestamped):
         """Would writing ``values`` (field name -> value) change this row?"""
         return any(getattr(self, name) != value for name, value in values.items())
 
-    @property
-    def is_public(self) -> bool:
-        return self.state == self.State.PUBLISHED and self.deleted_at is None
-
     def title_variants(self) -> Iterable[str]:
         yield from (self.title, self.title_original, self.title_ru, self.title_en, self.title_ja)
         yield from (s for s in self.synonyms or [] if isinstance(s, str))

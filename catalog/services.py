@@ -1,268 +1,402 @@
-"""Writes to the catalog. Each service owns its transaction (CONVENTIONS.md)."""
+"""The catalog's writes: the editorial workflow on anime (contract B.5.1), shared by the admin
+API and the Django admin, and the genre/studio upsert shared by the demo loader and the sync.
+
+States move only along ``TRANSITIONS``; publishing needs playable video; every write records an
+audit entry in its own transaction; locked fields change only for holders of ``anime.unlock``.
+(The demo catalog loader is ``catalog.demo``; the upstream sync is ``ingestion.sync``.)
+"""
 
 from __future__ import annotations
 
-import json
-import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
+from rest_framework import status
 
-from catalog.cache import catalog_changed
-from catalog.models import (
-    AiringSlot,
-    Anime,
-    Episode,
-    Genre,
-    PlaybackSource,
-    Release,
-    Studio,
-    Translation,
-)
+from accounts.audit import audit_record
+from accounts.models import AuditEntry, User
+from accounts.permissions import has_permission
+from catalog.models import Anime, Genre, PlaybackSource, Studio
+from kitsu.errors import ApiError, BadRequest, NotFound
 
-DEMO_CATALOG_PATH = Path(__file__).resolve().parent / "demo" / "catalog.json"
-
-# Demo player links point at a reserved, non-resolving domain: the embedded mode has no
-# upstream. Real links come from the Kodik sync (ingestion).
-DEMO_PLAYER_HOST = "https://player.kitsu-demo.invalid"
-DEMO_TRANSLATIONS = [
-    ("demo-610", "AniLibria.TV", Translation.Kind.VOICE),
-    ("demo-609", "AniDUB", Translation.Kind.VOICE),
-    ("demo-767", "SHIZA Project", Translation.Kind.VOICE),
-    ("demo-869", "Субтитры", Translation.Kind.SUBTITLES),
-]
-_ANIME_FIELDS = [
-    "mal_id",
+State = Anime.State
+TRANSITIONS: dict[str, set[str]] = {
+    State.DRAFT: {State.PENDING, State.BROKEN, State.ARCHIVED},
+    State.PENDING: {State.PUBLISHED, State.DRAFT, State.BROKEN, State.ARCHIVED},
+    State.PUBLISHED: {State.ARCHIVED, State.BROKEN},
+    State.BROKEN: {State.DRAFT, State.PENDING, State.ARCHIVED},
+    State.ARCHIVED: {State.DRAFT},
+}
+EDITABLE_FIELDS = (
     "title",
-    "title_original",
     "title_ru",
     "title_en",
-    "title_ja",
-    "synonyms",
+    "title_original",
     "description",
-    "kind",
-    "status",
+    "poster_url",
     "year",
     "season",
-    "aired_on",
-    "released_on",
+    "status",
+    "genres",
+)
+LOCKABLE_FIELDS = (
+    *EDITABLE_FIELDS,
+    "title_ja",
+    "synonyms",
+    "kind",
     "episodes_total",
     "episodes_aired",
-    "rating",
+    "next_episode_at",
+    "studios",
     "score",
-    "franchise",
-]
+)
 
 
-@dataclass
-class DemoLoadReport:
-    anime_created: int = 0
-    anime_updated: int = 0
-    anime_unchanged: int = 0
-    episodes: int = 0
-    sources: int = 0
-    airing_slots: int = 0
+class Gone(ApiError):
+    status_code = status.HTTP_410_GONE
 
 
-def _anime_values(item: dict[str, Any]) -> dict[str, Any]:
-    values = {name: item.get(name) for name in _ANIME_FIELDS}
-    for text in ("title_original", "title_ru", "title_en", "title_ja", "description", "season"):
-        values[text] = values[text] or ""
-    values["franchise"] = values["franchise"] or ""
-    values["synonyms"] = [s for s in values["synonyms"] or [] if s]
-    values["score"] = Decimal(str(item.get("score") or 0)).quantize(Decimal("0.01"))
-    values["rating"] = values["rating"] or Anime.Rating.NONE
-    values["duration_minutes"] = item.get("duration")
-    values["poster_url"] = item.get("poster_url") or (
-        f"https://shikimori.one/system/animes/original/{item['shikimori_id']}.jpg"
-    )
-    for day in ("aired_on", "released_on"):
-        raw = item.get(day)
-        values[day] = date.fromisoformat(raw) if raw else None
-    values["episodes_total"] = values["episodes_total"] or 0
-    values["episodes_aired"] = values["episodes_aired"] or 0
-    return values
+class Locked(ApiError):
+    status_code = status.HTTP_423_LOCKED
 
 
-def _episode_count(anime: Anime) -> int:
-    if anime.kind == Anime.Kind.MOVIE:
-        return 1 if anime.status != Anime.Status.ANONS else 0
-    if anime.status == Anime.Status.RELEASED:
-        return anime.episodes_aired or anime.episodes_total
-    return anime.episodes_aired
+def with_video(queryset: QuerySet[Anime]) -> QuerySet[Anime]:
+    """Annotate ``has_video``: some episode of the anime has a player source."""
+    playable = PlaybackSource.objects.filter(episode__release__anime=OuterRef("pk"))
+    return queryset.annotate(has_video=Exists(playable))
 
 
-def _airing_slots(anime: Anime, now: datetime) -> list[AiringSlot]:
-    """The next two episodes of an ongoing show on its weekly slot; the premiere of an anons."""
-    hour = zlib.crc32(str(anime.shikimori_id).encode()) % 24
-    if anime.status == Anime.Status.ANONS and anime.aired_on and anime.aired_on >= now.date():
-        airs_at = datetime.combine(anime.aired_on, time(hour), tzinfo=UTC)
-        return [AiringSlot(anime=anime, episode=1, airs_at=airs_at)]
-    if anime.status != Anime.Status.ONGOING:
-        return []
-    weekday = (anime.aired_on or now.date()).weekday()
-    days_ahead = (weekday - now.weekday()) % 7
-    first = datetime.combine(now.date() + timedelta(days=days_ahead), time(hour), tzinfo=UTC)
-    if first <= now:
-        first += timedelta(days=7)
-    slots = []
-    for offset in range(2):
-        number = anime.episodes_aired + 1 + offset
-        if anime.episodes_total and number > anime.episodes_total:
-            break
-        duration = anime.duration_minutes * 60 if anime.duration_minutes else None
-        slots.append(
-            AiringSlot(
-                anime=anime,
-                episode=number,
-                airs_at=first + timedelta(days=7 * offset),
-                duration_seconds=duration,
-            )
+# The problems rule, twice: per row in Python (anime_problems) and as one database condition
+# for lists and filters (PROBLEMS, over a queryset annotated by with_video). Change both.
+PROBLEMS = Q(title="") | Q(description="") | Q(poster_url="") | Q(has_video=False)
+
+
+def anime_problems(anime: Anime, *, has_video: bool) -> list[str]:
+    problems = []
+    if not anime.title.strip():
+        problems.append("Missing title")
+    if not anime.description.strip():
+        problems.append("Missing description")
+    if not anime.poster_url.strip():
+        problems.append("Missing poster")
+    if not has_video:
+        problems.append("No video content available")
+        if anime.state == State.PUBLISHED:
+            problems.append("Published anime must have video content")
+    return problems
+
+
+def snapshot(anime: Anime) -> dict[str, Any]:
+    values = {name: getattr(anime, name) for name in EDITABLE_FIELDS if name != "genres"}
+    values["genres"] = sorted(anime.genres.values_list("name", flat=True))
+    values.update(state=anime.state, is_locked=anime.is_locked, locked_fields=anime.locked_fields)
+    return {
+        key: (
+            str(value)
+            if value is not None and not isinstance(value, (str, int, bool, list))
+            else value
         )
-    return slots
+        for key, value in values.items()
+    }
 
 
-def _upsert_named(model: type[Genre] | type[Studio], items: Iterable[dict[str, Any]]) -> dict:
-    by_name = {}
-    for item in items:
-        defaults = {"shikimori_id": item.get("shikimori_id"), "slug": slugify(item["name"])}
-        if model is Genre:
-            defaults |= {"name_ru": item.get("name_ru") or "", "kind": item.get("kind") or "genre"}
-        obj, _ = model.objects.update_or_create(name=item["name"], defaults=defaults)
-        by_name[item["name"]] = obj
-    return by_name
+@dataclass(frozen=True)
+class UpdateResult:
+    anime: Anime
+    audit: AuditEntry
+    warnings: list[str]
 
 
-def demo_catalog_load(
-    *, path: Path = DEMO_CATALOG_PATH, now: datetime | None = None
-) -> DemoLoadReport:
-    """Load (or refresh) the demo catalog shipped in the repository; safe to run again.
+def _locked_anime(anime_id: str) -> Anime:
+    anime = with_video(Anime.objects.select_for_update(of=("self",))).filter(pk=anime_id).first()
+    if anime is None:
+        raise NotFound("Anime not found")
+    return anime
 
-    Everything is upserted by natural key (shikimori_id, (release, number), ...), so a second
-    run changes nothing and creates no duplicates. Demo anime are published.
-    """
-    now = now or timezone.now()
-    data = json.loads(path.read_text(encoding="utf-8"))
-    report = DemoLoadReport()
+
+def _check_transition(anime: Anime, target: str, has_video: bool) -> None:
+    if target == anime.state:
+        return
+    if target not in TRANSITIONS.get(anime.state, set()):
+        raise BadRequest(f"Invalid state transition: {anime.state} -> {target}")
+    if target == State.PUBLISHED and not has_video:
+        raise BadRequest("Cannot publish: no playable episode (video content required)")
+
+
+def anime_update(
+    *, request: HttpRequest, anime_id: str, changes: dict[str, Any], reason: str = ""
+) -> UpdateResult:
+    """PATCH semantics of the admin API: fields and/or ``state``, audited as ``anime.update``."""
+    if not changes:
+        raise BadRequest("No fields to update")
+    user: User = request.user  # type: ignore[assignment]
     with transaction.atomic():
-        genres = _upsert_named(Genre, data["genres"])
-        studios = _upsert_named(Studio, data["studios"])
-        translations = [
-            Translation.objects.update_or_create(
-                provider=Translation.Provider.KODIK,
-                external_id=external_id,
-                defaults={"name": name, "kind": kind},
-            )[0]
-            for external_id, name, kind in DEMO_TRANSLATIONS
-        ]
-        existing = {a.shikimori_id: a for a in Anime.objects.filter(shikimori_id__isnull=False)}
-        loaded: list[Anime] = []
-        for item in data["anime"]:
-            values = _anime_values(item)
-            anime = existing.get(item["shikimori_id"])
-            if anime is None:
-                anime = Anime(
-                    shikimori_id=item["shikimori_id"],
-                    state=Anime.State.PUBLISHED,
-                    source=Anime.Source.IMPORT,
-                    **values,
-                )
-                anime.save()
-                report.anime_created += 1
-            elif anime.differs_from(values):
-                for name, value in values.items():
-                    setattr(anime, name, value)
-                anime.save()
-                report.anime_updated += 1
-            else:
-                report.anime_unchanged += 1
-            anime.genres.set([genres[name] for name in item["genres"]])
-            anime.studios.set([studios[name] for name in item["studios"]])
-            loaded.append(anime)
+        anime = _locked_anime(anime_id)
+        if anime.deleted_at is not None:
+            raise Gone("Anime is deleted")
+        fields = [name for name in changes if name != "state"]
+        locked = [name for name in fields if anime.is_field_locked(name)]
+        if locked and not has_permission(user, "anime.unlock"):
+            raise Locked(f"Locked fields: {', '.join(sorted(locked))}")
+        before = snapshot(anime)
+        warnings: list[str] = []
+        if "state" in changes:
+            _check_transition(anime, changes["state"], anime.has_video)  # type: ignore[attr-defined]
+            anime.state = changes["state"]
+        genres = changes.pop("genres", None)
+        for name in fields:
+            if name != "genres":
+                value = changes[name]
+                setattr(anime, name, "" if value is None and name != "year" else value)
+        anime.updated_by = user
+        anime.source = Anime.Source.MANUAL
+        warnings += _break_on_problems(anime, has_video=anime.has_video)  # type: ignore[attr-defined]
+        anime.save()
+        if genres is not None:
+            anime.genres.set(Genre.objects.filter(name__in=genres))
+        entry = audit_record(
+            request=request,
+            action="anime.update",
+            entity_type="anime",
+            entity_id=str(anime.pk),
+            before=before,
+            after=snapshot(anime),
+            reason=reason,
+        )
+    return UpdateResult(anime, entry, warnings)
 
-        releases = []
-        for anime in loaded:
-            release, _ = Release.objects.update_or_create(
-                anime=anime,
-                ordering=1,
-                defaults={
-                    "title": anime.title,
-                    "kind": anime.kind,
-                    "year": anime.year,
-                    "status": anime.status,
-                },
+
+def _break_on_problems(anime: Anime, *, has_video: bool) -> list[str]:
+    """The editorial rule: an anime that is live (pending or published) with problems goes to
+    broken. Returns the warning to show the editor (none when nothing changed)."""
+    problems = anime_problems(anime, has_video=has_video)
+    if problems and anime.state not in (State.BROKEN, State.DRAFT, State.ARCHIVED):
+        anime.state = State.BROKEN
+        return [f"State set to broken: {'; '.join(problems)}"]
+    return []
+
+
+def anime_admin_save(
+    *, request: HttpRequest, anime: Anime, created: bool, save_related: Callable[[], None]
+) -> UpdateResult:
+    """The Django admin's add/change form, under the same rules as ``anime_update``: the
+    problems rule, ``source`` manual on a change, and an audit entry, in one transaction.
+    ``anime`` holds the form's unsaved values; ``save_related`` saves its relations and inlines
+    (they need the saved row)."""
+    user: User = request.user  # type: ignore[assignment]
+    with transaction.atomic():
+        before = None
+        if not created:
+            before = snapshot(Anime.objects.select_for_update(of=("self",)).get(pk=anime.pk))
+            anime.source = Anime.Source.MANUAL
+        else:
+            anime.created_by = user
+        anime.updated_by = user
+        anime.save()
+        save_related()
+        has_video = PlaybackSource.objects.filter(episode__release__anime=anime).exists()
+        warnings = _break_on_problems(anime, has_video=has_video)
+        if warnings:
+            anime.save(update_fields=["state", "updated_at"])
+        entry = audit_record(
+            request=request,
+            action="anime.create" if created else "anime.update",
+            entity_type="anime",
+            entity_id=str(anime.pk),
+            before=before,
+            after=snapshot(anime),
+            reason="Django admin",
+        )
+    return UpdateResult(anime, entry, warnings)
+
+
+_LOCK_FIELDS = ["is_locked", "locked_fields", "locked_by", "locked_reason", "locked_at"]
+_DELETE_FIELDS = ["deleted_at", "deleted_by", "delete_reason"]
+
+
+def _audited_change(
+    *,
+    request: HttpRequest,
+    anime_id: str,
+    action: str,
+    reason: str,
+    change: Callable[[Anime], list[str]],
+) -> Anime:
+    """Lock the row, apply ``change`` (it returns the fields it set; none = nothing to do),
+    save them and record ``action`` with before/after, all in one transaction."""
+    with transaction.atomic():
+        anime = _locked_anime(anime_id)
+        before = snapshot(anime)
+        fields = change(anime)
+        if fields:
+            anime.save(update_fields=[*fields, "updated_at"])
+            audit_record(
+                request=request,
+                action=action,
+                entity_type="anime",
+                entity_id=str(anime.pk),
+                before=before,
+                after=snapshot(anime),
+                reason=reason,
             )
-            releases.append((anime, release))
+    return anime
 
-        episodes = [
-            Episode(
-                release=release,
-                number=number,
-                air_date=(
-                    anime.aired_on + timedelta(days=7 * (number - 1)) if anime.aired_on else None
-                ),
+
+def anime_lock(
+    *, request: HttpRequest, anime_id: str, fields: list[str] | None, reason: str
+) -> Anime:
+    """Lock the whole record (``fields`` None) or the named fields against sync and edits."""
+    unknown = set(fields or []) - set(LOCKABLE_FIELDS)
+    if unknown:
+        raise BadRequest(f"Cannot lock unknown fields: {', '.join(sorted(unknown))}")
+
+    def lock(anime: Anime) -> list[str]:
+        if fields is None:
+            anime.is_locked = True
+        else:
+            anime.locked_fields = sorted({*anime.locked_fields, *fields})
+        anime.locked_by = request.user  # type: ignore[assignment]
+        anime.locked_reason = reason
+        anime.locked_at = timezone.now()
+        return _LOCK_FIELDS
+
+    return _audited_change(
+        request=request, anime_id=anime_id, action="anime.lock", reason=reason, change=lock
+    )
+
+
+def anime_unlock(*, request: HttpRequest, anime_id: str, reason: str = "") -> Anime:
+    def unlock(anime: Anime) -> list[str]:
+        anime.is_locked, anime.locked_fields, anime.locked_by = False, [], None
+        anime.locked_reason, anime.locked_at = "", None
+        return _LOCK_FIELDS
+
+    return _audited_change(
+        request=request, anime_id=anime_id, action="anime.unlock", reason=reason, change=unlock
+    )
+
+
+def anime_soft_delete(*, request: HttpRequest, anime_id: str, reason: str) -> Anime:
+    """Hide the anime everywhere; users' favorites and progress stay (and come back)."""
+
+    def delete(anime: Anime) -> list[str]:
+        if anime.deleted_at is not None:
+            return []
+        anime.deleted_at = timezone.now()
+        anime.deleted_by = request.user  # type: ignore[assignment]
+        anime.delete_reason = reason
+        return _DELETE_FIELDS
+
+    return _audited_change(
+        request=request, anime_id=anime_id, action="anime.delete", reason=reason, change=delete
+    )
+
+
+def anime_restore(*, request: HttpRequest, anime_id: str, reason: str = "") -> Anime:
+    def restore(anime: Anime) -> list[str]:
+        if anime.deleted_at is None:
+            return []
+        anime.deleted_at, anime.deleted_by, anime.delete_reason = None, None, ""
+        return _DELETE_FIELDS
+
+    return _audited_change(
+        request=request, anime_id=anime_id, action="anime.restore", reason=reason, change=restore
+    )
+
+
+# --- genres and studios (demo loader and sync) ----------------------------------------------
+
+
+class GenreFields(Protocol):
+    @property
+    def shikimori_id(self) -> int | None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def name_ru(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+
+
+class StudioFields(Protocol):
+    @property
+    def shikimori_id(self) -> int | None: ...
+    @property
+    def name(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class GenreData:
+    name: str
+    shikimori_id: int | None = None
+    name_ru: str = ""
+    kind: str = Genre.Kind.GENRE
+
+
+@dataclass(frozen=True)
+class StudioData:
+    name: str
+    shikimori_id: int | None = None
+
+
+def _free_slug(model: type[Genre] | type[Studio], name: str, shikimori_id: int | None) -> str:
+    """``slugify(name)``; on a collision the Shikimori id (else a counter) is appended. Slugs
+    are URL keys (``/anime?genre=drama``): an existing row's slug never changes."""
+    base = slugify(name) or f"{model._meta.model_name}-{shikimori_id or 'x'}"
+    slug, counter = base, 1
+    while model.objects.filter(slug=slug).exists():
+        counter += 1
+        slug = f"{base}-{shikimori_id}" if shikimori_id and counter == 2 else f"{base}-{counter}"
+    return slug
+
+
+def genres_upsert(genres: Iterable[GenreFields]) -> dict[str, Genre]:
+    """Create or update genres, matched by Shikimori id, then by name. Returns them by the
+    given name. Caller holds the transaction."""
+    wanted = {g.name: g for g in genres}
+    if not wanted:
+        return {}
+    ids = [g.shikimori_id for g in wanted.values() if g.shikimori_id]
+    by_id = {g.shikimori_id: g for g in Genre.objects.filter(shikimori_id__in=ids)}
+    by_name = {g.name: g for g in Genre.objects.filter(name__in=wanted)}
+    found: dict[str, Genre] = {}
+    for name, data in wanted.items():
+        genre = by_id.get(data.shikimori_id) or by_name.get(name)
+        if genre is None:
+            genre = Genre.objects.create(
+                shikimori_id=data.shikimori_id,
+                name=name,
+                name_ru=data.name_ru,
+                slug=_free_slug(Genre, name, data.shikimori_id),
+                kind=data.kind or Genre.Kind.GENRE,
             )
-            for anime, release in releases
-            for number in range(1, _episode_count(anime) + 1)
-        ]
-        Episode.objects.bulk_create(
-            episodes,
-            update_conflicts=True,
-            unique_fields=["release", "number"],
-            update_fields=["air_date"],
-            batch_size=1000,
-        )
-        report.episodes = len(episodes)
+        else:
+            values: dict[str, Any] = {"shikimori_id": data.shikimori_id or genre.shikimori_id}
+            values |= {"name_ru": data.name_ru or genre.name_ru, "kind": data.kind or genre.kind}
+            if any(getattr(genre, field) != value for field, value in values.items()):
+                for field, value in values.items():
+                    setattr(genre, field, value)
+                genre.save(update_fields=list(values))
+        found[name] = genre
+    return found
 
-        saved = Episode.objects.filter(release__in=[r for _, r in releases]).select_related(
-            "release__anime"
-        )
-        sources = []
-        for episode in saved.iterator(chunk_size=2000):
-            anime = episode.release.anime
-            # Two to four translations per anime, chosen deterministically.
-            count = 2 + zlib.crc32(str(anime.shikimori_id).encode()) % 3
-            for translation in translations[:count]:
-                sources.append(
-                    PlaybackSource(
-                        episode=episode,
-                        translation=translation,
-                        url=(
-                            f"{DEMO_PLAYER_HOST}/seria/{anime.shikimori_id}/{episode.number}/"
-                            f"{translation.external_id}/720p"
-                        ),
-                        quality="720p",
-                    )
-                )
-        PlaybackSource.objects.bulk_create(
-            sources,
-            update_conflicts=True,
-            unique_fields=["episode", "translation"],
-            update_fields=["url", "quality"],
-            batch_size=1000,
-        )
-        report.sources = len(sources)
 
-        slots = [slot for anime in loaded for slot in _airing_slots(anime, now)]
-        AiringSlot.objects.bulk_create(
-            slots,
-            update_conflicts=True,
-            unique_fields=["anime", "episode"],
-            update_fields=["airs_at", "duration_seconds"],
-        )
-        report.airing_slots = len(slots)
-        next_airing = {slot.anime.pk: slot.airs_at for slot in reversed(slots)}
-        for anime in loaded:
-            wanted = next_airing.get(anime.pk)
-            if anime.next_episode_at != wanted:
-                anime.next_episode_at = wanted
-                anime.save(update_fields=["next_episode_at"])
-        catalog_changed()  # bulk writes send no signals
-    return report
+def studios_upsert(studios: Iterable[StudioFields]) -> dict[str, Studio]:
+    """Create the studios not known by name yet. Returns them by name. Caller holds the
+    transaction."""
+    wanted = {s.name: s for s in studios}
+    found = {s.name: s for s in Studio.objects.filter(name__in=wanted)}
+    for name, data in wanted.items():
+        if name not in found:
+            found[name] = Studio.objects.create(
+                shikimori_id=data.shikimori_id,
+                name=name,
+                slug=_free_slug(Studio, name, data.shikimori_id),
+            )
+    return found

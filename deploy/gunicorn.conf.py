@@ -66,7 +66,7 @@ worker_class: str = "gthread"
 threads: int = _env_int("GUNICORN_THREADS", 4, minimum=1)
 
 # A request running longer than this is killed (the worker is restarted). Keep it above
-# DB_POOL_TIMEOUT (a request waiting for a pooled connection fails first, with a 500) and
+# DB_POOL_TIMEOUT (a request waiting for a pooled connection fails first, with a 503) and
 # below nginx's proxy_read_timeout (deploy/nginx/kitsu.conf: 35 s).
 timeout: int = _env_int("GUNICORN_TIMEOUT", 30, minimum=1)
 graceful_timeout: int = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30, minimum=1)

@@ -9,13 +9,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from ingestion.models import ParserSettings, SyncLogLine, SyncRun
-from ingestion.services import (
-    parser_emergency_stop,
-    parser_mode_change,
-    parser_settings_change,
-    parser_settings_get,
-    run_enqueue,
-)
+from ingestion.runs import run_enqueue
+from ingestion.services import parser_emergency_stop, parser_mode_set, parser_settings_update
 
 
 class SyncLogLineInline(admin.TabularInline):
@@ -81,14 +76,25 @@ class ParserSettingsAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        # Django wraps this view in a transaction; the settings service is a durable action
+        # with its own (the save and its audit entry commit together there).
+        return self._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[attr-defined]
+
     def save_model(
         self, request: HttpRequest, obj: ParserSettings, form: Any, change: bool
     ) -> None:
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        parser_settings_change(request=request, changes=changes)
+        parser_settings_update(request=request, changes=changes, reason="Django admin")
 
     def _mode(self, request: HttpRequest, mode: str) -> None:
-        parser_mode_change(request=request, mode=mode, reason="Django admin")
+        parser_mode_set(request=request, mode=mode, reason="Django admin")
         self.message_user(request, f"Parser mode: {mode}", messages.SUCCESS)
 
     @admin.action(description="Switch to auto mode (scheduled syncs run)", permissions=["change"])
@@ -132,5 +138,5 @@ class ParserSettingsAdmin(admin.ModelAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> Any:
-        parser_settings_get()  # the row exists before anyone looks for it
+        ParserSettings.load()  # the row exists before anyone looks for it
         return super().changelist_view(request, extra_context)

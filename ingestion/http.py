@@ -6,7 +6,10 @@
 * A request rate limit per upstream shared by every process through Redis (fixed windows per
   second and per minute), so N workers together stay within e.g. Shikimori's 5 rps / 90 rpm.
 * Errors are typed: ``UpstreamError`` (mapped to 502) and ``UpstreamTimeout`` (504). Query
-  strings are never logged (Kodik's token travels in them).
+  strings are never logged (Kodik's token travels in them). ``UpstreamClient.parsed`` is the
+  one place a parser's ``UpstreamParseError`` becomes an ``UpstreamError``.
+* One ``httpx.Client`` (one connection pool) per upstream client; ``close()`` releases it
+  (``ingestion.sources`` keeps one client per upstream per process and closes it).
 """
 
 from __future__ import annotations
@@ -16,13 +19,17 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from django.conf import settings
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
+
+from ingestion.records import UpstreamParseError
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class UpstreamError(Exception):
@@ -57,7 +64,12 @@ class SharedRateLimiter:
         self.name = name
         self.rates = rates
         self.sleep = sleep
-        self.cache = caches["shared"]
+
+    @property
+    def cache(self) -> BaseCache:
+        # Looked up per use, not kept: a client lives for the whole process and Django's cache
+        # handles are per thread.
+        return caches["shared"]
 
     def acquire(self) -> None:
         for rate in self.rates:
@@ -165,3 +177,10 @@ class UpstreamClient:
             return response.json()
         except ValueError as exc:
             raise UpstreamError(self.name, "answered with malformed JSON") from exc
+
+    def parsed(self, parse: Callable[[Any], T], payload: object) -> T:
+        """``parse(payload)``; a payload of the wrong shape is this upstream's failure (502)."""
+        try:
+            return parse(payload)
+        except UpstreamParseError as exc:
+            raise UpstreamError(self.name, exc.reason) from exc

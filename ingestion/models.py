@@ -15,7 +15,7 @@ def _both_translation_types() -> list[str]:
 
 
 class ParserSettings(models.Model):
-    """Contract B.7. A single row (pk=1), created lazily by ``parser_settings_get``."""
+    """Contract B.7. A single row (pk=1), created lazily by ``ParserSettings.load``."""
 
     class Mode(models.TextChoices):
         MANUAL = "manual", "Manual: syncs run only when started by hand"
@@ -42,6 +42,12 @@ class ParserSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Parser settings ({self.mode})"
+
+    @classmethod
+    def load(cls) -> ParserSettings:
+        """The settings row, created with the defaults on first use."""
+        row, _ = cls.objects.get_or_create(pk=1)
+        return row
 
 
 class SyncRun(models.Model):
@@ -95,6 +101,24 @@ class SyncRun(models.Model):
     @property
     def changes(self) -> int:
         return self.created + self.updated
+
+    FINAL = (Status.SUCCEEDED, Status.FAILED, Status.STOPPED, Status.SKIPPED)
+    _COUNTERS = ("created", "updated", "unchanged", "failed", "pages")
+
+    def start(self) -> None:
+        """Running from now, counters from zero (a redelivered run starts over)."""
+        self.status = self.Status.RUNNING
+        self.started_at = timezone.now()
+        for name in self._COUNTERS:
+            setattr(self, name, 0)
+        self.save(update_fields=["status", "started_at", *self._COUNTERS])
+
+    def finish(self, status: str, summary: str = "") -> None:
+        """Record the outcome with the counters the run reached."""
+        self.status = status
+        self.finished_at = timezone.now()
+        self.error_summary = summary
+        self.save(update_fields=["status", "finished_at", "error_summary", *self._COUNTERS])
 
 
 class SyncLogLine(models.Model):

@@ -14,7 +14,7 @@ from typing import Any
 
 from catalog.models import Episode, PlaybackSource, Translation
 from ingestion.http import UpstreamError
-from ingestion.records import StreamEpisode
+from ingestion.records import StreamEpisode, StreamServers
 from ingestion.sources import stream_source
 
 logger = logging.getLogger(__name__)
@@ -49,16 +49,21 @@ class EpisodeServers:
         return lists
 
 
-def _stream_episode(episode: Episode) -> StreamEpisode | None:
+def _stream_servers(episode: Episode) -> tuple[StreamEpisode, StreamServers] | None:
+    """The stream provider's episode and its servers, or None when the provider is off, the
+    anime is not mapped or the provider has no such episode."""
     anime = episode.release.anime
     source = stream_source()
     if source is None or not anime.stream_id:
         return None
     episodes = source.episodes(anime.stream_id)
-    return next((e for e in episodes if e.number == episode.number), None)
+    found = next((e for e in episodes if e.number == episode.number), None)
+    if found is None:
+        return None
+    return found, source.servers(found.episode_id)
 
 
-def episode_servers(episode: Episode, *, include_stream: bool = True) -> EpisodeServers:
+def episode_servers(episode: Episode) -> EpisodeServers:
     """Local Kodik servers, and stream servers when available. A failing stream provider
     only costs its own servers when there are local ones; with none, the error propagates."""
     result = EpisodeServers(episode)
@@ -78,12 +83,10 @@ def episode_servers(episode: Episode, *, include_stream: bool = True) -> Episode
         result.servers.append(
             Server(name=name, server_id=translation.pk, category=category, iframe_url=source.url)
         )
-    if not include_stream:
-        return result
     try:
-        stream_episode = _stream_episode(episode)
-        if stream_episode is not None:
-            servers = stream_source().servers(stream_episode.episode_id)  # type: ignore[union-attr]
+        stream = _stream_servers(episode)
+        if stream is not None:
+            stream_episode, servers = stream
             for category in CATEGORIES:
                 for server in getattr(servers, category):
                     result.servers.append(

@@ -19,6 +19,7 @@ class UpstreamParseError(ValueError):
     def __init__(self, upstream: str, message: str) -> None:
         super().__init__(f"{upstream}: {message}")
         self.upstream = upstream
+        self.reason = message
 
 
 # --- Shikimori ---------------------------------------------------------------------------
@@ -107,23 +108,17 @@ class KodikSeason:
 class KodikResult:
     """One material x translation (Kodik returns one result per translation)."""
 
-    material_id: str  # "serial-53973" / "movie-20623"
+    material_id: str  # "serial-53973" / "movie-20623": the record's identity
     shikimori_id: int | None  # None when Kodik omits it
-    title: str
-    title_orig: str
-    year: int | None
-    is_movie: bool
     translation: TranslationRecord
     quality: str  # "WEB-DLRip 720p"
-    link: str  # absolute https URL of the material's player
-    seasons: tuple[KodikSeason, ...]  # movies: one season with episode 1 -> link
+    seasons: tuple[KodikSeason, ...]  # movies: one season, episode 1 -> the material's player
     updated_at: datetime | None
 
 
 @dataclass(frozen=True)
 class KodikPage:
     results: tuple[KodikResult, ...]
-    total: int
     next_page: str | None  # full URL (contains the token: never log it)
 
 

@@ -19,7 +19,6 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import slugify
 
 from catalog.cache import catalog_changed
 from catalog.models import (
@@ -33,17 +32,11 @@ from catalog.models import (
     Translation,
     normalize_search_text,
 )
+from catalog.services import genres_upsert, studios_upsert
 from ingestion.http import UpstreamError
 from ingestion.models import ParserSettings, SyncLogLine, SyncRun
-from ingestion.records import AnimeRecord, GenreRecord, KodikResult, StudioRecord
-from ingestion.services import (
-    ProgressCallback,
-    StopRequested,
-    parser_settings_get,
-    run_log,
-    stop_requested,
-    sync_lock,
-)
+from ingestion.records import AnimeRecord, KodikResult
+from ingestion.runs import ProgressCallback, StopRequested, run_log, stop_requested, sync_lock
 from ingestion.sources import (
     CatalogSource,
     EpisodeSource,
@@ -121,48 +114,6 @@ def _blacklisted(record: AnimeRecord, settings_row: ParserSettings) -> bool:
     return bool(titles & names)
 
 
-def _upsert_genres(records: Iterable[GenreRecord]) -> dict[int, Genre]:
-    wanted = {r.shikimori_id: r for r in records}
-    if not wanted:
-        return {}
-    found: dict[int, Genre] = {
-        g.shikimori_id: g for g in Genre.objects.filter(shikimori_id__in=wanted) if g.shikimori_id
-    }
-    by_name = {g.name: g for g in Genre.objects.filter(name__in=[r.name for r in wanted.values()])}
-    for shikimori_id, record in wanted.items():
-        genre = found.get(shikimori_id) or by_name.get(record.name)
-        if genre is None:
-            slug = slugify(record.name) or f"genre-{shikimori_id}"
-            if Genre.objects.filter(slug=slug).exists():
-                slug = f"{slug}-{shikimori_id}"
-            genre = Genre.objects.create(
-                shikimori_id=shikimori_id,
-                name=record.name,
-                name_ru=record.name_ru,
-                slug=slug,
-                kind=record.kind or Genre.Kind.GENRE,
-            )
-        elif (genre.shikimori_id, genre.name_ru) != (shikimori_id, record.name_ru):
-            genre.shikimori_id, genre.name_ru = shikimori_id, record.name_ru
-            genre.save(update_fields=["shikimori_id", "name_ru"])
-        found[shikimori_id] = genre
-    return found
-
-
-def _upsert_studios(records: Iterable[StudioRecord]) -> dict[str, Studio]:
-    wanted = {r.name: r for r in records}
-    found = {s.name: s for s in Studio.objects.filter(name__in=wanted)}
-    for name, record in wanted.items():
-        if name not in found:
-            slug = slugify(name) or f"studio-{record.shikimori_id}"
-            if Studio.objects.filter(slug=slug).exists():
-                slug = f"{slug}-{record.shikimori_id or len(found)}"
-            found[name] = Studio.objects.create(
-                shikimori_id=record.shikimori_id, name=name, slug=slug
-            )
-    return found
-
-
 def apply_anime_records(
     run: SyncRun,
     records: list[AnimeRecord],
@@ -198,8 +149,8 @@ def apply_anime_records(
         return
 
     with transaction.atomic():
-        genres = _upsert_genres(g for r in detailed for g in r.genres or ())
-        studios = _upsert_studios(s for r in detailed for s in r.studios or ())
+        genres = genres_upsert(g for r in detailed for g in r.genres or ())
+        studios = studios_upsert(s for r in detailed for s in r.studios or ())
         locked = {
             a.shikimori_id: a
             for a in Anime.objects.select_for_update(of=("self",))
@@ -263,7 +214,7 @@ def _relations_differ(anime: Anime, record: AnimeRecord) -> bool:
 
 
 def _set_relations(
-    pairs: list[tuple[Anime, AnimeRecord]], genres: dict[int, Genre], studios: dict[str, Studio]
+    pairs: list[tuple[Anime, AnimeRecord]], genres: dict[str, Genre], studios: dict[str, Studio]
 ) -> None:
     genre_rows, studio_rows = [], []
     genre_owners, studio_owners = [], []
@@ -272,7 +223,7 @@ def _set_relations(
         if record.genres is not None and not anime.is_field_locked("genres"):
             genre_owners.append(anime.pk)
             genre_rows += [
-                Anime.genres.through(anime_id=anime.pk, genre_id=genres[g.shikimori_id].pk)
+                Anime.genres.through(anime_id=anime.pk, genre_id=genres[g.name].pk)
                 for g in record.genres
             ]
         if record.studios is not None and not anime.is_field_locked("studios"):
@@ -293,7 +244,7 @@ def catalog_sync(run: SyncRun, *, progress: ProgressCallback | None = None) -> N
     airing on or after it), ``status`` (anons/ongoing/released)."""
     options = run.options
     source = catalog_source()
-    settings_row = parser_settings_get()
+    settings_row = ParserSettings.load()
     if options.get("ids"):
         ids = [int(i) for i in options["ids"]]
         details = []
@@ -332,7 +283,7 @@ def calendar_sync(run: SyncRun, *, progress: ProgressCallback | None = None) -> 
     does not know yet are imported first (as drafts)."""
     entries = schedule_source().calendar()
     source = catalog_source()
-    settings_row = parser_settings_get()
+    settings_row = ParserSettings.load()
     known = set(
         Anime.objects.filter(shikimori_id__in=[e.shikimori_id for e in entries]).values_list(
             "shikimori_id", flat=True
@@ -450,7 +401,7 @@ def episodes_sync(run: SyncRun, *, progress: ProgressCallback | None = None) -> 
     Target: "all", "ongoing", "recent" (Kodik's /list since the last run) or comma-separated
     Kitsu anime ids."""
     source = episode_source()
-    settings_row = parser_settings_get()
+    settings_row = ParserSettings.load()
     work: Iterable[tuple[Anime, list[KodikResult] | None]] = (
         _recent_materials(run, source)
         if run.target == "recent"

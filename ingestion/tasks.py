@@ -4,7 +4,8 @@ process. Delivery is at-least-once, and every task is idempotent (see run_execut
 from __future__ import annotations
 
 from ingestion.models import ParserSettings, SyncRun
-from ingestion.services import parser_settings_get, run_create, run_execute
+from ingestion.runs import run_create
+from ingestion.services import run_execute
 
 
 def execute_run(run_id: int) -> str:
@@ -15,7 +16,7 @@ def execute_run(run_id: int) -> str:
 def scheduled_sync(kind: str, target: str = "all") -> str:
     """What the schedules call. Scheduled syncs run only in auto mode (an emergency stop
     switches to manual); the episode autoupdate also needs ``enable_autoupdate``."""
-    settings_row = parser_settings_get()
+    settings_row = ParserSettings.load()
     if settings_row.mode != ParserSettings.Mode.AUTO:
         return "skipped: manual mode"
     if kind == SyncRun.Kind.EPISODES and not settings_row.enable_autoupdate:

@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "kitsu.middleware.QueryStringGuardMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # /static/ (admin, Swagger UI, ReDoc) straight from gunicorn, before sessions and the rest.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
@@ -110,7 +112,16 @@ DATABASE_URL = env_str("DATABASE_URL")
 DB_POOL = env_bool("DB_POOL", default=True) and "qcluster" not in sys.argv[1:2]
 DB_POOL_MIN = env_int("DB_POOL_MIN", 2, minimum=0)
 DB_POOL_MAX = env_int("DB_POOL_MAX", 10, minimum=1)
-DB_POOL_TIMEOUT = env_float("DB_POOL_TIMEOUT", 10.0)
+# An unreachable PostgreSQL must fail a request fast (503 SERVICE_UNAVAILABLE, kitsu/errors.py)
+# instead of holding a worker: a request waits at most DB_POOL_TIMEOUT for a pooled connection
+# (a healthy server hands one over in milliseconds), and opening a connection gives up after
+# DB_CONNECT_TIMEOUT, which also covers a server that accepts TCP but never answers. libpq and
+# psycopg count it in whole seconds, 2 at least; without the pool (DB_POOL=false) it is the
+# bound a request waits.
+DB_POOL_TIMEOUT = env_float("DB_POOL_TIMEOUT", 1.0)
+if DB_POOL_TIMEOUT <= 0:
+    raise ImproperlyConfigured("DB_POOL_TIMEOUT must be > 0 (seconds)")
+DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 2, minimum=2)
 # Trigram threshold for typo-tolerant search (see catalog.selectors.anime_search).
 SEARCH_TRIGRAM_THRESHOLD = env_float("SEARCH_TRIGRAM_THRESHOLD", 0.3)
 # PostgreSQL's JIT compiles any plan whose estimate passes jit_above_cost; for the short queries
@@ -126,6 +137,7 @@ if DATABASE_URL:
         # pg_trgm reads this placeholder when it loads; `%>>` then matches typos ("freiren").
         "options": f"-c pg_trgm.strict_word_similarity_threshold={SEARCH_TRIGRAM_THRESHOLD}"
         f" -c jit={'on' if DB_JIT else 'off'}",
+        "connect_timeout": DB_CONNECT_TIMEOUT,
     }
     if DB_POOL:
         if DB_POOL_MIN > DB_POOL_MAX:
@@ -155,19 +167,34 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache ------------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "kitsu")
+# Redis answers in well under a millisecond; a call that takes longer than this is an outage.
+# One value for both aliases: django-redis keeps one connection pool per URL, shared by every
+# alias with that URL, so per-alias socket timeouts would silently follow whichever connected
+# first.
+REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 0.3)
+REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 0.3)
+# After a failed call the "default" alias skips Redis for this long (kitsu/cache.py).
+CACHE_BREAKER_SECONDS = env_float("CACHE_BREAKER_SECONDS", 10.0)
 if REDIS_URL:
+    if REDIS_SOCKET_TIMEOUT <= 0 or REDIS_CONNECT_TIMEOUT <= 0:
+        raise ImproperlyConfigured("REDIS_SOCKET_TIMEOUT and REDIS_CONNECT_TIMEOUT must be > 0")
     _redis_options = {
         "CLIENT_CLASS": "django_redis.client.DefaultClient",
-        "SOCKET_CONNECT_TIMEOUT": 2,
-        "SOCKET_TIMEOUT": 2,
+        "SOCKET_CONNECT_TIMEOUT": REDIS_CONNECT_TIMEOUT,
+        "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
     }
     CACHES = {
-        # Catalog reads are cached here; if Redis is down the catalog keeps serving from the DB.
+        # Catalog reads are cached here; if Redis is down or hangs the catalog keeps serving from
+        # the DB: errors are misses, and after one the circuit breaker skips Redis for a while.
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "kitsu.cache.CircuitBreakerRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
-            "OPTIONS": {**_redis_options, "IGNORE_EXCEPTIONS": True},
+            "OPTIONS": {
+                **_redis_options,
+                "IGNORE_EXCEPTIONS": True,
+                "CIRCUIT_BREAKER_SECONDS": CACHE_BREAKER_SECONDS,
+            },
         },
         # Rate limits and locks: shared by every process and never silently ignored.
         "shared": {
@@ -183,6 +210,12 @@ else:
         "shared": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "s"},
     }
 RATELIMIT_USE_CACHE = "shared"
+# /health/ready runs its checks (database, cache, queue) concurrently and answers 503 for any
+# that has not finished by then: a probe gets its answer within this bound, even when
+# PostgreSQL and Redis both hang (kitsu/health.py).
+HEALTH_READY_TIMEOUT = env_float("HEALTH_READY_TIMEOUT", 1.5)
+if HEALTH_READY_TIMEOUT <= 0:
+    raise ImproperlyConfigured("HEALTH_READY_TIMEOUT must be > 0 (seconds)")
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30, minimum=0)
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -229,6 +262,27 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+# WhiteNoise serves STATIC_ROOT from the app, so the admin and the API docs have their CSS
+# behind gunicorn alone; nginx may still serve /static/ from disk in front of it. In production
+# the files carry content hashes in their names (cached for ten years, `immutable`) and have
+# pre-compressed .gz copies; that storage needs the manifest `collectstatic` writes, so the
+# embedded mode and the tests (which never run collectstatic) keep Django's plain storage.
+# collectstatic itself always writes hashed names and the manifest, so a tree collected in
+# any mode (e.g. the image build, deploy/Dockerfile) serves production.
+STATIC_MANIFEST = env_bool(
+    "STATIC_MANIFEST", default=PRODUCTION or "collectstatic" in sys.argv[1:2]
+)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Without collected files (development, tests) WhiteNoise finds them in the apps, per request
+# (its development mode; it then also tolerates a STATIC_ROOT that does not exist yet).
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = not STATIC_MANIFEST
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -238,7 +292,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.SessionJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "kitsu.errors.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "kitsu.api.KitsuAutoSchema",
     "COERCE_DECIMAL_TO_STRING": False,
     "UNAUTHENTICATED_USER": None,
 }
@@ -293,7 +347,7 @@ Q_CLUSTER = {
 
 # --- Upstream sources (ingestion) -------------------------------------------------------------
 # KITSU_UPSTREAM_URL points every client at one server (the fake upstream of the tests and the
-# offline demo: python -m ingestion.fake_upstream); otherwise each host is set on its own.
+# offline demo: python -m fake_upstream); otherwise each host is set on its own.
 _UPSTREAM = env_str("KITSU_UPSTREAM_URL").rstrip("/")
 SHIKIMORI_URL = env_str("SHIKIMORI_URL", _UPSTREAM or "https://shikimori.one").rstrip("/")
 # Shikimori requires a User-Agent that names the application.
@@ -303,7 +357,7 @@ SHIKIMORI_USER_AGENT = env_str(
 SHIKIMORI_RPS = env_int("SHIKIMORI_RPS", 5, minimum=1)  # Shikimori: 5 rps and 90 rpm per IP
 SHIKIMORI_RPM = env_int("SHIKIMORI_RPM", 90, minimum=1)
 KODIK_URL = env_str("KODIK_URL", _UPSTREAM or "https://kodik-api.com").rstrip("/")
-KODIK_TOKEN = env_str("KODIK_TOKEN", "fake-kodik-token" if _UPSTREAM else "")  # the fake's
+KODIK_TOKEN = env_str("KODIK_TOKEN", "")
 KODIK_RPS = env_int("KODIK_RPS", 3, minimum=1)
 KODIK_RPM = env_int("KODIK_RPM", 120, minimum=1)
 # aniwatch-api compatible stream provider: off unless configured.

@@ -32,5 +32,7 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 echo "== mypy"
 .venv/bin/mypy .
+echo "== import layers (import-linter, .importlinter)"
+.venv/bin/lint-imports
 echo "== pytest (PostgreSQL: ${DATABASE_URL%%\?*}, Redis: $REDIS_URL)"
 .venv/bin/pytest "$@"

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.core.cache import caches
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 
@@ -61,23 +64,52 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
 
 
-@pytest.fixture
-def signed_in(db: Any, api: APIClient) -> Any:
-    """``signed_in(email)`` -> (user with the ``user`` role, APIClient carrying its token),
-    signed in through ``POST /auth/login`` like the frontend."""
+PASSWORD = "correct horse battery"
+
+
+def role_client(role: str | None = "user", email: str | None = None) -> tuple[Any, APIClient]:
+    """(user holding ``role``, APIClient carrying its token), signed in through
+    ``POST /auth/login`` like the frontend; ``role=None`` is an anonymous client. The one way
+    tests get an API client for a role (needs database access)."""
     from django.contrib.auth.models import Group
 
     from accounts.models import User
 
-    def sign_in(email: str = "viewer@example.com") -> tuple[Any, APIClient]:
-        user = User.objects.create_user(email=email, password="correct horse battery")
-        user.groups.add(Group.objects.get(name="user"))
-        client = APIClient()
-        response = client.post(
-            "/auth/login", {"email": email, "password": "correct horse battery"}, format="json"
-        )
-        assert response.status_code == 200, response.content
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access_token']}")
-        return user, client
+    client = APIClient(HTTP_USER_AGENT="kitsu-tests")
+    if role is None:
+        return None, client
+    email = email or f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+    user = User.objects.create_user(email=email, password=PASSWORD)
+    user.groups.add(Group.objects.get(name=role))
+    response = client.post("/auth/login", {"email": email, "password": PASSWORD}, format="json")
+    assert response.status_code == 200, response.content
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access_token']}")
+    return user, client
+
+
+@pytest.fixture
+def signed_in(db: Any) -> Any:
+    """``signed_in(email, role="user")``: ``role_client`` as a fixture."""
+
+    def sign_in(email: str = "viewer@example.com", role: str = "user") -> tuple[Any, APIClient]:
+        return role_client(role, email)
 
     return sign_in
+
+
+def count_queries(call: Callable[[], Any]) -> int:
+    """How many SQL statements ``call`` (one request) runs; it must answer 2xx."""
+    with CaptureQueriesContext(connection) as captured:
+        response = call()
+    assert 200 <= response.status_code < 300, response.content[:500]
+    return len(captured)
+
+
+def assert_constant_queries(add_rows: Callable[[int], Any], call: Callable[[], Any]) -> int:
+    """The query count of ``call`` is the same with 3 rows as with 30 (no N+1)."""
+    add_rows(3)
+    with_three = count_queries(call)
+    add_rows(27)
+    with_thirty = count_queries(call)
+    assert with_three == with_thirty, f"{with_three} queries with 3 rows, {with_thirty} with 30"
+    return with_three

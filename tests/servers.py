@@ -48,41 +48,52 @@ def gunicorn(workers: int, log_dir: Path, **env: str) -> Iterator[str]:
 
     The access log records the worker pid of every request (``<pid> <status> <path>``)."""
     port = free_port()
-    access_log = log_dir / "access.log"
+    args = [
+        *("--workers", str(workers), "--bind", f"127.0.0.1:{port}"),
+        *("--access-logfile", str(log_dir / "access.log")),
+        *("--access-logformat", "%(p)s %(s)s %(U)s"),
+        *("--error-logfile", str(log_dir / "error.log")),
+    ]
+    with serving(args, port, log_dir, server_env(**env)) as base:
+        yield base
+
+
+@contextmanager
+def serving(
+    gunicorn_args: list[str],
+    port: int,
+    log_dir: Path,
+    env: dict[str, str],
+    health_headers: dict[str, str] | None = None,
+) -> Iterator[str]:
+    """Run ``gunicorn kitsu.wsgi:application *gunicorn_args`` listening on ``port`` until
+    ``/health`` answers; yield its base URL; stop it on exit. Output goes to
+    ``log_dir/gunicorn.log`` (unless the args send it elsewhere)."""
+    log = (log_dir / "gunicorn.log").open("ab")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "kitsu.wsgi:application",
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--access-logfile",
-            str(access_log),
-            "--access-logformat",
-            "%(p)s %(s)s %(U)s",
-            "--error-logfile",
-            str(log_dir / "error.log"),
-        ],
+        [sys.executable, "-m", "gunicorn", "kitsu.wsgi:application", *gunicorn_args],
         cwd=ROOT,
-        env=server_env(**env),
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                health = httpx.get(f"{base}/health", headers=health_headers, timeout=1)
+                if health.status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                log = (
-                    (log_dir / "error.log").read_text() if (log_dir / "error.log").exists() else ""
+                logs = "".join(
+                    path.read_text()[-3000:]
+                    for path in (log_dir / "error.log", log_dir / "gunicorn.log")
+                    if path.exists()
                 )
-                raise RuntimeError(f"gunicorn did not start:\n{log[-3000:]}")
+                raise RuntimeError(f"gunicorn did not start:\n{logs}")
             time.sleep(0.2)
         yield base
     finally:
@@ -92,6 +103,7 @@ def gunicorn(workers: int, log_dir: Path, **env: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log.close()
 
 
 def worker_pids(log_dir: Path, path: str) -> set[str]:

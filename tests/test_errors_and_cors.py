@@ -70,6 +70,45 @@ def test_openapi_schema_and_docs_are_served(api):
     assert b"swagger" in docs.content.lower()
 
 
+def test_schema_types_every_body_and_documents_the_errors(api):
+    """The schema is the contract (schemathesis holds the server to it in
+    tests/test_schemathesis.py): no free-form bodies, nulls declared, errors enveloped."""
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    components = schema["components"]["schemas"]
+    envelope = {"$ref": "#/components/schemas/ErrorOutput"}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            name = f"{method.upper()} {path}"
+            for code, response in responses.items():
+                body = response.get("content", {}).get("application/json", {}).get("schema")
+                if code.startswith("2"):
+                    assert body != {"type": "object", "additionalProperties": {}}, name
+                else:
+                    assert body == envelope or path == "/health/ready", (name, code)
+            assert "503" in responses, name
+            if "{" in path:
+                assert "404" in responses, name
+            if "requestBody" in operation:
+                assert {"400", "413", "422"} <= set(responses), name
+            if operation.get("security") == [{"jwtAuth": []}]:
+                assert "401" in responses, name
+    assert {"429", "401"} <= set(schema["paths"]["/auth/login"]["post"]["responses"])
+    assert "403" in schema["paths"]["/api/admin/anime"]["get"]["responses"]
+    assert "403" not in schema["paths"]["/users/me"]["get"]["responses"]
+    assert components["ErrorDetailOutput"]["required"] == ["code", "details", "message"]
+    for field in ("season", "title_en"):
+        assert components["AnimeCardOutput"]["properties"][field]["nullable"] is True
+    assert components["AnimeDetailOutput"]["properties"]["franchise"]["nullable"] is True
+    assert components["EpisodeOutput"]["properties"]["title"]["nullable"] is True
+    logs = schema["paths"]["/api/admin/parser/logs"]["get"]["responses"]["200"]
+    assert logs["content"]["application/json"]["schema"]["type"] == "array"
+    continue_item = components["ContinueOutput"]["properties"]
+    assert {"anime_id", "episode", "progress_percent", "anime", "next_episode"} <= set(
+        continue_item
+    )
+
+
 def test_unexpected_errors_are_a_500_envelope_without_a_traceback(api, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("database exploded: secret detail")

@@ -61,10 +61,7 @@ def test_a_garbage_cursor_on_signed_in_lists_is_400(signed_in: Any) -> None:
 
 
 def test_a_garbage_cursor_on_the_admin_users_list_is_400(signed_in: Any) -> None:
-    from django.contrib.auth.models import Group
-
-    user, client = signed_in("boss@example.com")
-    user.groups.add(Group.objects.get(name="super_admin"))
+    _, client = signed_in("boss@example.com", role="super_admin")
     assert_envelope(client.get(f"/api/admin/users?cursor={_cursor('p=garbage')}"), 400)
 
 

@@ -28,7 +28,7 @@ from accounts.api.serializers import (
 from accounts.authentication import signed_in_user
 from accounts.permissions import require
 from accounts.ratelimits import login_limits, refresh_limit, register_limit
-from kitsu.api import PublicAPIView, parse_uuid, validated
+from kitsu.api import PublicAPIView, error_response, parse_uuid, validated
 from kitsu.errors import NotFound
 from kitsu.pagination import paginate
 
@@ -43,6 +43,8 @@ def _tokens(pair: services.TokenPair, status_code: int = 200) -> Response:
 
 
 class RegisterView(PublicAPIView):
+    rate_limited = True  # documents 429 (kitsu.api.KitsuAutoSchema)
+
     @extend_schema(request=RegisterInput, responses={201: TokenPairOutput})
     def post(self, request: Request) -> Response:
         register_limit(request).hit(request)
@@ -54,7 +56,11 @@ class RegisterView(PublicAPIView):
 
 
 class LoginView(PublicAPIView):
-    @extend_schema(request=CredentialsInput, responses={200: TokenPairOutput})
+    rate_limited = True
+
+    @extend_schema(
+        request=CredentialsInput, responses={200: TokenPairOutput, 401: error_response(401)}
+    )
     def post(self, request: Request) -> Response:
         data = validated(CredentialsInput, request)
         per_ip, per_account = login_limits(request, data["email"])
@@ -66,7 +72,13 @@ class LoginView(PublicAPIView):
 
 
 class RefreshView(PublicAPIView):
-    @extend_schema(request=RefreshInput, responses={200: TokenPairOutput})
+    rate_limited = True
+
+    @extend_schema(
+        request=RefreshInput,
+        # 403: a revoked session, or a reused refresh token (which revokes it).
+        responses={200: TokenPairOutput, 401: error_response(401), 403: error_response(403)},
+    )
     def post(self, request: Request) -> Response:
         data = validated(RefreshInput, request)
         limit = refresh_limit(request)

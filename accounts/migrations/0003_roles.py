@@ -1,12 +1,10 @@
-"""Create the roles of contract B.6 B as groups (kept in sync afterwards by post_migrate)."""
+"""Formerly created the roles by importing live code (accounts.rbac).
+
+Roles are synced from ``accounts.rbac`` after every ``migrate`` (post_migrate, see
+accounts.apps). Kept, empty, so the migration graph stays the same.
+"""
 
 from django.db import migrations
-
-
-def create_roles(apps, schema_editor):
-    from accounts.rbac import sync_roles
-
-    sync_roles(apps)
 
 
 class Migration(migrations.Migration):
@@ -16,4 +14,4 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
-    operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]
+    operations: list = []

@@ -1,20 +1,10 @@
-"""The daily purge of expired sessions, as a django-q2 schedule run by qcluster."""
+"""Formerly created the session-purge schedule: a second definition of it.
+
+Every schedule is defined once, in ``ingestion.schedules``, and created after every
+``migrate``. Kept, empty, so the migration graph stays the same.
+"""
 
 from django.db import migrations
-
-NAME = "accounts.purge_sessions"
-
-
-def create_schedule(apps, schema_editor):
-    schedule = apps.get_model("django_q", "Schedule")
-    schedule.objects.update_or_create(
-        name=NAME,
-        defaults={"func": "accounts.tasks.purge_sessions", "schedule_type": "D", "repeats": -1},
-    )
-
-
-def drop_schedule(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.filter(name=NAME).delete()
 
 
 class Migration(migrations.Migration):
@@ -23,4 +13,4 @@ class Migration(migrations.Migration):
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 
-    operations = [migrations.RunPython(create_schedule, drop_schedule)]
+    operations: list = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -11,9 +12,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import require
-from catalog import editorial
+from catalog import services
+from catalog.api.serializers import (
+    AdminAnimeDetailOutput,
+    AdminAnimeListOutput,
+    AdminAnimePatchOutput,
+)
 from catalog.models import Anime
-from kitsu.api import parse_uuid, validated
+from kitsu.api import error_response, int_range, parse_uuid, validated
 from kitsu.errors import BadRequest, NotFound
 from kitsu.pagination import offset_params
 
@@ -25,7 +31,7 @@ def _iso(value: Any) -> str | None:
 
 
 def _item(anime: Anime) -> dict[str, Any]:
-    errors = editorial.anime_problems(anime, has_video=anime.has_video)  # type: ignore[attr-defined]
+    errors = services.anime_problems(anime, has_video=anime.has_video)  # type: ignore[attr-defined]
     return {
         "id": str(anime.pk),
         "title": anime.title,
@@ -46,7 +52,7 @@ def _item(anime: Anime) -> dict[str, Any]:
 
 
 def _detail(anime: Anime) -> dict[str, Any]:
-    errors = editorial.anime_problems(anime, has_video=anime.has_video)  # type: ignore[attr-defined]
+    errors = services.anime_problems(anime, has_video=anime.has_video)  # type: ignore[attr-defined]
     return {
         **_item(anime),
         "title_ru": anime.title_ru or None,
@@ -94,14 +100,17 @@ class AdminAnimeListView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("limit", int),
-            OpenApiParameter("offset", int),
+            OpenApiParameter(
+                "limit", int_range(1, settings.API_MAX_LIMIT), description="default 30"
+            ),
+            OpenApiParameter("offset", int_range(0, settings.API_MAX_OFFSET)),
             OpenApiParameter("sort_by", str, enum=sorted(SORTS)),
             OpenApiParameter("sort_order", str, enum=["asc", "desc"]),
             OpenApiParameter("state", str, enum=Anime.State.values),
             OpenApiParameter("source", str, enum=Anime.Source.values),
+            OpenApiParameter("has_video", bool),
         ],
-        responses={200: dict},
+        responses=AdminAnimeListOutput,
         operation_id="api_admin_anime_list",
     )
     def get(self, request: Request) -> Response:
@@ -112,7 +121,7 @@ class AdminAnimeListView(APIView):
             raise BadRequest("Invalid value for 'sort_by': use updated_at, created_at or title")
         if order not in ("asc", "desc"):
             raise BadRequest("Invalid value for 'sort_order': use asc or desc")
-        anime = editorial.with_video(Anime.objects.filter(deleted_at__isnull=True))
+        anime = services.with_video(Anime.objects.filter(deleted_at__isnull=True))
         for name, choices in (("state", Anime.State.values), ("source", Anime.Source.values)):
             if value := params.get(name):
                 if value not in choices:
@@ -122,14 +131,13 @@ class AdminAnimeListView(APIView):
             anime = anime.filter(has_video=has_video == "true")  # type: ignore[misc]
         prefix = "" if order == "asc" else "-"
         page = anime.order_by(f"{prefix}{sort_by}", f"{prefix}id")[offset : offset + limit]
-        return Response(
-            {
-                "items": [_item(a) for a in page],
-                "total": anime.count(),
-                "limit": limit,
-                "offset": offset,
-            }
-        )
+        body = {
+            "items": [_item(a) for a in page],
+            "total": anime.count(),
+            "limit": limit,
+            "offset": offset,
+        }
+        return Response(AdminAnimeListOutput(body).data)
 
 
 class AdminAnimeDetailView(APIView):
@@ -140,7 +148,7 @@ class AdminAnimeDetailView(APIView):
 
     def _load(self, anime_id: str) -> Anime:
         anime = (
-            editorial.with_video(Anime.objects.prefetch_related("genres"))
+            services.with_video(Anime.objects.prefetch_related("genres"))
             .filter(pk=parse_uuid(anime_id, name="anime_id"))
             .first()
         )
@@ -148,25 +156,31 @@ class AdminAnimeDetailView(APIView):
             raise NotFound("Anime not found")
         return anime
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses=AdminAnimeDetailOutput)
     def get(self, request: Request, anime_id: str) -> Response:
-        return Response(_detail(self._load(anime_id)))
+        return Response(AdminAnimeDetailOutput(_detail(self._load(anime_id))).data)
 
-    @extend_schema(request=AnimePatchInput, responses={200: dict})
+    @extend_schema(
+        request=AnimePatchInput,
+        responses={
+            200: AdminAnimePatchOutput,
+            410: error_response(410),
+            423: error_response(423),
+        },
+    )
     def patch(self, request: Request, anime_id: str) -> Response:
         changes = validated(AnimePatchInput, request)
         reason = changes.pop("reason", None) or ""
-        result = editorial.anime_update(
+        result = services.anime_update(
             request=request,
             anime_id=str(parse_uuid(anime_id, name="anime_id")),
             changes=changes,
             reason=reason,
         )
-        return Response(
-            {
-                "success": True,
-                "anime": _detail(self._load(str(result.anime.pk))),
-                "audit_log_id": str(result.audit.pk),
-                "warnings": result.warnings,
-            }
-        )
+        body = {
+            "success": True,
+            "anime": _detail(self._load(str(result.anime.pk))),
+            "audit_log_id": str(result.audit.pk),
+            "warnings": result.warnings,
+        }
+        return Response(AdminAnimePatchOutput(body).data)

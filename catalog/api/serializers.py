@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from catalog.models import Anime, Episode, Genre, Release, Studio
@@ -28,6 +30,10 @@ class StudioOutput(serializers.ModelSerializer):
 
 class BlankAsNullField(serializers.CharField):
     """Text columns store "" for unknown; the API says null (contract B.2.2)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_null", True)  # documents the null this field answers
+        super().__init__(**kwargs)
 
     def to_representation(self, value: str) -> str | None:  # type: ignore[override]
         return value or None
@@ -112,3 +118,59 @@ class EpisodeOutput(serializers.ModelSerializer):
     class Meta:
         model = Episode
         fields = ["id", "release_id", "number", "title", "air_date"]
+
+
+class AdminAnimeItemOutput(serializers.Serializer):
+    """Item of ``GET /api/admin/anime`` (contract B.5.1), built by ``admin_views._item``.
+
+    ``source`` and ``errors`` are fields (SerializerMetaclass pops them off the class), not the
+    Serializer attributes the stubs see: hence the type: ignore."""
+
+    id = serializers.UUIDField()
+    title = serializers.CharField()
+    poster_url = serializers.CharField(allow_null=True)
+    state = serializers.ChoiceField(choices=Anime.State.choices)
+    source = serializers.ChoiceField(choices=Anime.Source.choices)  # type: ignore[assignment]
+    year = serializers.IntegerField(allow_null=True)
+    status = serializers.ChoiceField(choices=Anime.Status.choices)
+    is_locked = serializers.BooleanField()
+    locked_fields = serializers.ListField(child=serializers.CharField())
+    has_video = serializers.BooleanField()
+    errors_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    created_by = serializers.UUIDField(allow_null=True)
+    updated_by = serializers.UUIDField(allow_null=True)
+
+
+class AdminAnimeListOutput(serializers.Serializer):
+    items = AdminAnimeItemOutput(many=True)
+    total = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()
+
+
+class AdminAnimeDetailOutput(AdminAnimeItemOutput):
+    """``GET /api/admin/anime/{id}``: the item plus the editable texts, lock and deletion."""
+
+    title_ru = serializers.CharField(allow_null=True)
+    title_en = serializers.CharField(allow_null=True)
+    title_original = serializers.CharField(allow_null=True)
+    description = serializers.CharField(allow_null=True)
+    season = serializers.ChoiceField(choices=Anime.Season.choices, allow_null=True)
+    genres = serializers.ListField(child=serializers.CharField())
+    locked_by = serializers.UUIDField(allow_null=True)
+    locked_reason = serializers.CharField(allow_null=True)
+    locked_at = serializers.DateTimeField(allow_null=True)
+    is_deleted = serializers.BooleanField()
+    deleted_at = serializers.DateTimeField(allow_null=True)
+    deleted_by = serializers.UUIDField(allow_null=True)
+    delete_reason = serializers.CharField(allow_null=True)
+    errors = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
+
+
+class AdminAnimePatchOutput(serializers.Serializer):
+    success = serializers.BooleanField()
+    anime = AdminAnimeDetailOutput()
+    audit_log_id = serializers.UUIDField()
+    warnings = serializers.ListField(child=serializers.CharField())

@@ -18,13 +18,13 @@ from catalog.api.serializers import (
     ReleaseOutput,
 )
 from catalog.cache import cached_catalog_read
-from kitsu.api import PublicAPIView, optional_uuid_param, parse_uuid
+from kitsu.api import PublicAPIView, error_response, int_range, optional_uuid_param, parse_uuid
 from kitsu.errors import BadRequest, Unprocessable
 from kitsu.pagination import offset_params, paginate
 
 _PAGE_PARAMS = [
-    OpenApiParameter("limit", int, description="1..100, default 20"),
-    OpenApiParameter("offset", int, description=f"0..{settings.API_MAX_OFFSET}"),
+    OpenApiParameter("limit", int_range(1, settings.API_MAX_LIMIT), description="default 20"),
+    OpenApiParameter("offset", int_range(0, settings.API_MAX_OFFSET), description="default 0"),
     OpenApiParameter(
         "cursor", str, description='Keyset paging: send empty to start, then follow Link rel="next"'
     ),
@@ -72,7 +72,15 @@ class AnimeDetailView(PublicAPIView):
 
 class AnimeSearchView(PublicAPIView):
     @extend_schema(
-        parameters=[OpenApiParameter("q", str, required=True), *_PAGE_PARAMS[:2]],
+        parameters=[
+            OpenApiParameter(
+                "q",
+                {"type": "string", "minLength": 2, "maxLength": SEARCH_MAX_LENGTH},
+                required=True,
+                description="at least 2 characters besides surrounding spaces",
+            ),
+            *_PAGE_PARAMS[:2],
+        ],
         responses=AnimeCardOutput(many=True),
     )
     @cached_catalog_read
@@ -118,7 +126,8 @@ class EpisodeListView(PublicAPIView):
             OpenApiParameter("release_id", OpenApiTypes.UUID),
             OpenApiParameter("anime_id", OpenApiTypes.UUID, description="instead of release_id"),
         ],
-        responses=EpisodeOutput(many=True),
+        # 404: the release or anime of the query is not public.
+        responses={200: EpisodeOutput(many=True), 404: error_response(404)},
     )
     @cached_catalog_read
     def get(self, request: Request) -> Response:

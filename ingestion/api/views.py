@@ -17,8 +17,9 @@ from rest_framework.response import Response
 from catalog.cache import cached_catalog_read
 from catalog.models import AiringSlot, Anime, Episode
 from ingestion import player
+from ingestion.api.serializers import EpisodeServersOutput, EpisodeSourcesOutput, ScheduleOutput
 from ingestion.http import UpstreamError, UpstreamTimeout
-from kitsu.api import PublicAPIView
+from kitsu.api import PublicAPIView, error_response
 from kitsu.errors import ApiError, BadRequest, NotFound
 
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -51,7 +52,7 @@ def upstream_errors() -> Iterator[None]:
 
 
 class ScheduleView(PublicAPIView):
-    @extend_schema(parameters=[OpenApiParameter("date", str)], responses={200: dict})
+    @extend_schema(parameters=[OpenApiParameter("date", str)], responses=ScheduleOutput)
     @cached_catalog_read
     def get(self, request: Request) -> Response:
         day = parse_schedule_date(request.query_params.get("date"))
@@ -78,7 +79,7 @@ class ScheduleView(PublicAPIView):
             }
             for slot in slots
         ]
-        return Response({"data": {"scheduledAnimes": items}})
+        return Response(ScheduleOutput({"data": {"scheduledAnimes": items}}).data)
 
 
 def _public_episode(request: Request) -> Episode:
@@ -99,23 +100,27 @@ def _public_episode(request: Request) -> Episode:
     return episode
 
 
+# Unknown episode (no path parameter, so not derived by the schema class), dead upstream.
+_EPISODE_ERRORS = {code: error_response(code) for code in (404, 502, 504)}
+
+
 class EpisodeServersView(PublicAPIView):
     @extend_schema(
-        parameters=[OpenApiParameter("animeEpisodeId", str, required=True)], responses={200: dict}
+        parameters=[OpenApiParameter("animeEpisodeId", str, required=True)],
+        responses={200: EpisodeServersOutput, **_EPISODE_ERRORS},
     )
     def get(self, request: Request) -> Response:
         episode = _public_episode(request)
         with upstream_errors():
             servers = player.episode_servers(episode)
-        return Response(
-            {
-                "data": {
-                    "episodeId": str(episode.pk),
-                    "episodeNo": str(episode.number),
-                    **servers.by_category(),
-                }
+        body = {
+            "data": {
+                "episodeId": str(episode.pk),
+                "episodeNo": str(episode.number),
+                **servers.by_category(),
             }
-        )
+        }
+        return Response(EpisodeServersOutput(body).data)
 
 
 class EpisodeSourcesView(PublicAPIView):
@@ -125,7 +130,7 @@ class EpisodeSourcesView(PublicAPIView):
             OpenApiParameter("server", str),
             OpenApiParameter("category", str, enum=list(player.CATEGORIES)),
         ],
-        responses={200: dict},
+        responses={200: EpisodeSourcesOutput, **_EPISODE_ERRORS},
     )
     def get(self, request: Request) -> Response:
         episode = _public_episode(request)
@@ -142,4 +147,4 @@ class EpisodeSourcesView(PublicAPIView):
             data = player.server_sources(
                 server, category=server.category, mal_id=episode.release.anime.mal_id
             )
-        return Response({"data": data})
+        return Response(EpisodeSourcesOutput({"data": data}).data)

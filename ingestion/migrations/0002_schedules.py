@@ -1,16 +1,11 @@
-"""Create the ingestion schedules (catalog daily, calendar hourly, episode autoupdate)."""
+"""Formerly created the ingestion schedules by importing live code.
+
+Schedules have one owner now: ``ingestion.schedules.schedules_ensure``, run after every
+``migrate`` (post_migrate) and by ``manage.py ensure_schedules``. Kept, empty, so the
+migration graph stays the same for databases that applied it.
+"""
 
 from django.db import migrations
-
-
-def create(apps, schema_editor):
-    from ingestion.schedules import schedules_ensure
-
-    schedules_ensure(apps.get_model("django_q", "Schedule"), interval=60)
-
-
-def drop(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.filter(name__startswith="ingestion.").delete()
 
 
 class Migration(migrations.Migration):
@@ -19,4 +14,4 @@ class Migration(migrations.Migration):
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations: list = []

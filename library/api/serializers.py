@@ -52,14 +52,24 @@ class ProgressOutput(serializers.ModelSerializer):
         ]
 
 
+class ContinueAnimeOutput(AnimeEmbedOutput):
+    class Meta(AnimeEmbedOutput.Meta):
+        fields = ["id", "title", "poster"]
+
+
 class ContinueOutput(serializers.Serializer):
-    def to_representation(self, item: object) -> dict[str, object]:
-        progress = item.progress  # type: ignore[attr-defined]
-        data = dict(ProgressOutput(progress).data)
-        anime = AnimeEmbedOutput(progress.anime).data
-        data["anime"] = {key: anime[key] for key in ("id", "title", "poster")}
-        data["next_episode"] = item.next_episode  # type: ignore[attr-defined]
-        return data
+    """Item of ``GET /watch/continue`` (a ``selectors.ContinueItem``): ``ProgressOutput``'s
+    fields, the anime, and the episode to play next when the current one is finished."""
+
+    id = serializers.UUIDField(source="progress.id")
+    anime_id = serializers.UUIDField(source="progress.anime_id")
+    episode = serializers.IntegerField(source="progress.episode")
+    position_seconds = serializers.IntegerField(source="progress.position_seconds")
+    progress_percent = serializers.FloatField(source="progress.progress_percent")
+    created_at = serializers.DateTimeField(source="progress.created_at")
+    last_watched_at = serializers.DateTimeField(source="progress.last_watched_at")
+    anime = ContinueAnimeOutput(source="progress.anime")
+    next_episode = serializers.IntegerField(allow_null=True)
 
 
 class HistoryOutput(serializers.ModelSerializer):
@@ -130,3 +140,26 @@ class AniListList(serializers.Serializer):
 
 class AniListImportInput(serializers.Serializer):
     animes = AniListList(many=True, required=False)
+
+
+class AniListMatchedOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    title = serializers.CharField()
+    thumbnail = serializers.CharField(allow_null=True)
+    status = serializers.CharField(help_text="the AniList list status, simplified")
+    library_status = serializers.ChoiceField(choices=LibraryEntry.Status.choices)
+    matched_by = serializers.CharField(help_text='"mal_id" or "title"')
+    anilist_id = serializers.IntegerField(allow_null=True)
+
+
+class AniListUnmatchedOutput(serializers.Serializer):
+    anilist_id = serializers.IntegerField(allow_null=True)
+    mal_id = serializers.IntegerField(allow_null=True)
+    title = serializers.CharField(allow_null=True)
+    status = serializers.CharField()
+
+
+class AniListImportOutput(serializers.Serializer):
+    animes = AniListMatchedOutput(many=True)
+    unmatched = AniListUnmatchedOutput(many=True)
+    imported = serializers.BooleanField(help_text="false for an anonymous preview")

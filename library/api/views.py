@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -16,12 +17,20 @@ from rest_framework.views import APIView
 from accounts.authentication import OptionalSessionJWTAuthentication, signed_in_user
 from accounts.models import User
 from accounts.permissions import require
-from kitsu.api import PublicAPIView, optional_uuid_param, parse_uuid, validated
+from kitsu.api import (
+    PublicAPIView,
+    error_response,
+    int_range,
+    optional_uuid_param,
+    parse_uuid,
+    validated,
+)
 from kitsu.errors import BadRequest
 from kitsu.pagination import offset_params, paginate
 from library import selectors, services
 from library.api.serializers import (
     AniListImportInput,
+    AniListImportOutput,
     ContinueOutput,
     FavoriteInput,
     FavoriteOutput,
@@ -43,8 +52,10 @@ class FavoriteListView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("limit", int, description="1..100; without it up to 100 items"),
-            OpenApiParameter("offset", int),
+            OpenApiParameter(
+                "limit", int_range(1, settings.API_MAX_LIMIT), description="default 100"
+            ),
+            OpenApiParameter("offset", int_range(0, settings.API_MAX_OFFSET)),
             OpenApiParameter("anime_id", OpenApiTypes.UUID),
         ],
         responses=FavoriteOutput(many=True),
@@ -58,7 +69,10 @@ class FavoriteListView(APIView):
         )
         return Response(FavoriteOutput(page.items, many=True).data, headers=page.headers)
 
-    @extend_schema(request=FavoriteInput, responses={201: FavoriteOutput})
+    @extend_schema(
+        request=FavoriteInput,
+        responses={201: FavoriteOutput, 404: error_response(404), 409: error_response(409)},
+    )
     def post(self, request: Request) -> Response:
         data = validated(FavoriteInput, request)
         favorite = services.favorite_add(user=signed_in_user(request), anime_id=data["anime_id"])
@@ -78,7 +92,7 @@ class FavoriteDetailView(APIView):
 class WatchProgressView(APIView):
     permission_classes = WRITE
 
-    @extend_schema(request=ProgressInput, responses=ProgressOutput)
+    @extend_schema(request=ProgressInput, responses={200: ProgressOutput, 404: error_response(404)})
     def post(self, request: Request) -> Response:
         data = validated(ProgressInput, request)
         watched_at = data.get("last_watched_at")
@@ -98,7 +112,10 @@ class WatchProgressView(APIView):
 class ContinueWatchingView(APIView):
     permission_classes = READ
 
-    @extend_schema(parameters=[OpenApiParameter("limit", int)], responses=ContinueOutput(many=True))
+    @extend_schema(
+        parameters=[OpenApiParameter("limit", int_range(1, settings.API_MAX_LIMIT))],
+        responses=ContinueOutput(many=True),
+    )
     def get(self, request: Request) -> Response:
         limit, _ = offset_params(request)
         items = selectors.continue_watching(user=signed_in_user(request), limit=limit)
@@ -111,7 +128,7 @@ class WatchHistoryView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("anime_id", OpenApiTypes.UUID),
-            OpenApiParameter("limit", int),
+            OpenApiParameter("limit", int_range(1, settings.API_MAX_LIMIT)),
         ],
         responses=HistoryOutput(many=True),
     )
@@ -169,7 +186,11 @@ class LibraryEntryView(APIView):
 class AniListImportView(PublicAPIView):
     authentication_classes = [OptionalSessionJWTAuthentication]
 
-    @extend_schema(request=AniListImportInput, responses={200: dict})
+    @extend_schema(
+        parameters=[OpenApiParameter("provider", str, enum=["anilist"])],
+        request=AniListImportInput,
+        responses=AniListImportOutput,
+    )
     def post(self, request: Request) -> Response:
         provider = request.query_params.get("provider", "anilist")
         if provider != "anilist":
@@ -192,7 +213,7 @@ class AniListImportView(PublicAPIView):
             raise BadRequest("No anime list provided")
         user = request.user if request.user and request.user.is_authenticated else None
         matches = services.anilist_import(entries=entries, user=cast("User | None", user))
-        return Response(_import_body(matches, imported=user is not None))
+        return Response(AniListImportOutput(_import_body(matches, imported=user is not None)).data)
 
 
 def _import_body(matches: list[services.ImportMatch], *, imported: bool) -> dict[str, Any]:

@@ -7,7 +7,6 @@ Redis is unreachable; across several gunicorn workers like the API's own test.
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import httpx
@@ -17,7 +16,7 @@ from django.test import Client
 from tests.accounts.conftest import PASSWORD, login
 from tests.servers import gunicorn, worker_pids
 
-WINDOW_SECONDS = 15
+WINDOW_SECONDS = 60
 
 
 def admin_login(client: Client, email: str, password: str, **extra: Any) -> Any:
@@ -92,7 +91,6 @@ def test_admin_login_limit_holds_across_four_workers(
         for attempt in range(3):
             email = f"root{attempt}@example.com"
             make_user(email=email, role="super_admin", is_staff=True)
-            started = time.monotonic()
             codes = []
             for _ in range(12):
                 # A fresh client (and connection) each time: requests spread over the workers.
@@ -110,8 +108,10 @@ def test_admin_login_limit_holds_across_four_workers(
                         headers={"Referer": f"{base}/admin/login/", "Connection": "close"},
                     )
                     codes.append(response.status_code)
-            # Fixed windows: a run that straddled a window boundary restarts with a new account.
-            if time.monotonic() - started < WINDOW_SECONDS - 2:
+            # django-ratelimit counts in fixed windows (offset per key): a burst that straddled
+            # a boundary lets a second 5 through, so it is tried again with a new account. A
+            # limit that is not shared by the workers fails every attempt.
+            if codes == [200] * 5 + [429] * 7:
                 break
         assert codes == [200] * 5 + [429] * 7, codes
         assert len(worker_pids(tmp_path, "/admin/login/")) >= 2, "requests were not spread"

@@ -88,25 +88,19 @@ def test_change_pages_render_with_inlines(admin_client):
 
 def test_saving_in_the_admin_updates_what_search_finds(admin_client, api):
     anime = _complete(title="Old title")  # stays published: no problems
-    data = {
-        "title": "Mushishi",
-        "title_ru": "Мастер Муси",
-        "description": "Story",
-        "poster_url": "https://img.example/p.jpg",
-        "synonyms": "[]",
-        "kind": "tv",
-        "status": "released",
-        "rating": "pg_13",
-        "score": "8.6",
-        "episodes_total": "26",
-        "episodes_aired": "26",
-        "state": "published",
-        "source": "manual",
-        "releases-TOTAL_FORMS": "0",
-        "releases-INITIAL_FORMS": "0",
-        "releases-MIN_NUM_FORMS": "0",
-        "releases-MAX_NUM_FORMS": "1000",
-    }
+    data = _anime_form(
+        {
+            "title": "Mushishi",
+            "title_ru": "Мастер Муси",
+            "description": "Story",
+            "poster_url": "https://img.example/p.jpg",
+            "score": "8.6",
+            "episodes_total": "26",
+            "episodes_aired": "26",
+            "state": "published",
+            "source": "manual",
+        }
+    )
     response = admin_client.post(f"/admin/catalog/anime/{anime.pk}/change/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     found = api.get("/search/anime", {"q": "мастер муси"}).json()
@@ -145,6 +139,21 @@ def _changelist_ids(client: Client, **params: str) -> set:
     response = client.get("/admin/catalog/anime/", params)
     assert response.status_code == 200
     return {anime.pk for anime in response.context["cl"].result_list}
+
+
+def _anime_form(fields: dict[str, str]) -> dict[str, str]:
+    """POST data of the anime change form: ``fields`` plus the required rest, no releases."""
+    return {
+        "synonyms": "[]",
+        "kind": "tv",
+        "status": "released",
+        "rating": "pg_13",
+        **fields,
+        "releases-TOTAL_FORMS": "0",
+        "releases-INITIAL_FORMS": "0",
+        "releases-MIN_NUM_FORMS": "0",
+        "releases-MAX_NUM_FORMS": "1000",
+    }
 
 
 def _complete(**fields) -> object:
@@ -271,23 +280,17 @@ def test_an_admin_save_of_a_published_anime_without_video_ends_broken_with_a_war
     anime = AnimeFactory(
         state="published", description="Story", poster_url="https://img.example/p.jpg"
     )
-    data = {
-        "title": "Edited in the admin",
-        "description": "Story",
-        "poster_url": "https://img.example/p.jpg",
-        "synonyms": "[]",
-        "kind": "tv",
-        "status": "released",
-        "rating": "pg_13",
-        "score": "8.0",
-        "episodes_total": "1",
-        "episodes_aired": "1",
-        "source": "manual",
-        "releases-TOTAL_FORMS": "0",
-        "releases-INITIAL_FORMS": "0",
-        "releases-MIN_NUM_FORMS": "0",
-        "releases-MAX_NUM_FORMS": "1000",
-    }
+    data = _anime_form(
+        {
+            "title": "Edited in the admin",
+            "description": "Story",
+            "poster_url": "https://img.example/p.jpg",
+            "score": "8.0",
+            "episodes_total": "1",
+            "episodes_aired": "1",
+            "source": "manual",
+        }
+    )
     response = admin_client.post(f"/admin/catalog/anime/{anime.pk}/change/", data, follow=True)
     assert response.status_code == 200
     anime.refresh_from_db()
@@ -310,22 +313,16 @@ def test_locked_fields_are_read_only_for_editors_and_saves_are_audited():
     assert "title" in form_fields
     assert b'id="lock-form"' in page.content  # editors protect fields...
     assert b'id="lock-record"' not in page.content  # ...but cannot lock records (no anime.lock)
-    data = {
-        "title": "Edited by editor",
-        "synonyms": "[]",
-        "kind": "tv",
-        "status": "released",
-        "rating": "pg_13",
-        "score": "8.0",
-        "episodes_total": "1",
-        "episodes_aired": "1",
-        "source": "manual",
-        "releases-TOTAL_FORMS": "0",
-        "releases-INITIAL_FORMS": "0",
-        "releases-MIN_NUM_FORMS": "0",
-        "releases-MAX_NUM_FORMS": "1000",
-        "description": "sneaky change",
-    }
+    data = _anime_form(
+        {
+            "title": "Edited by editor",
+            "score": "8.0",
+            "episodes_total": "1",
+            "episodes_aired": "1",
+            "source": "manual",
+            "description": "sneaky change",
+        }
+    )
     response = client.post(f"/admin/catalog/anime/{anime.pk}/change/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     anime.refresh_from_db()

@@ -5,30 +5,14 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
-from rest_framework.test import APIClient
 
-from accounts.models import AuditEntry, User
+from accounts.models import AuditEntry
 from catalog.models import Anime
+from tests.conftest import role_client
 from tests.factories import AnimeFactory, EpisodeFactory, PlaybackSourceFactory, ReleaseFactory
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct horse battery"
-
-
-def client_for(role: str | None) -> APIClient:
-    client = APIClient()
-    if role:
-        user = User.objects.create_user(
-            email=f"{role}-{uuid.uuid4().hex[:6]}@example.com", password=PASSWORD
-        )
-        user.groups.add(Group.objects.get(name=role))
-        token = client.post(
-            "/auth/login", {"email": user.email, "password": PASSWORD}, format="json"
-        ).json()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token['access_token']}")
-    return client
 
 
 def complete_anime(**fields) -> Anime:
@@ -61,7 +45,7 @@ STATES = ["draft", "pending", "published", "broken", "archived"]
 
 @pytest.mark.parametrize(("source", "target"), [(a, b) for a in STATES for b in STATES if a != b])
 def test_every_transition_allowed_or_refused(source, target):
-    editor = client_for("super_admin")
+    editor = role_client("super_admin")[1]
     anime = complete_anime(state=source)
     response = patch(editor, anime, {"state": target, "reason": "review"})
     if (source, target) in ALLOWED:
@@ -75,7 +59,7 @@ def test_every_transition_allowed_or_refused(source, target):
 
 
 def test_publishing_needs_video_and_problems_break_a_published_anime():
-    editor = client_for("editor")
+    editor = role_client("editor")[1]
     bare = AnimeFactory(state="pending", description="x", poster_url="https://img.example/p.jpg")
     refused = patch(editor, bare, {"state": "published"})
     assert refused.status_code == 400
@@ -90,7 +74,7 @@ def test_publishing_needs_video_and_problems_break_a_published_anime():
 
 
 def test_update_is_audited_atomically_with_before_and_after():
-    editor = client_for("editor")
+    editor = role_client("editor")[1]
     anime = complete_anime(state="draft", title="Old")
     response = patch(editor, anime, {"title": "New", "title_ru": "Новое", "reason": "typo"})
     body = response.json()
@@ -111,17 +95,17 @@ def test_locked_record_or_fields_are_423_except_for_unlockers():
     anime = complete_anime(state="draft")
     anime.locked_fields = ["description"]
     anime.save()
-    editor = client_for("editor")
+    editor = role_client("editor")[1]
     assert patch(editor, anime, {"description": "x"}).status_code == 423
     assert patch(editor, anime, {"title": "Fine"}).status_code == 200
     anime.is_locked = True
     anime.save()
     assert patch(editor, anime, {"title": "Nope"}).status_code == 423
-    assert patch(client_for("super_admin"), anime, {"title": "Override"}).status_code == 200
+    assert patch(role_client("super_admin")[1], anime, {"title": "Override"}).status_code == 200
 
 
 def test_deleted_is_410_and_other_errors():
-    editor = client_for("editor")
+    editor = role_client("editor")[1]
     gone = complete_anime(deleted_at=timezone.now())
     assert patch(editor, gone, {"title": "x"}).status_code == 410
     assert patch(editor, complete_anime(), {}).json()["error"]["details"] == "No fields to update"
@@ -133,7 +117,7 @@ def test_deleted_is_410_and_other_errors():
 
 
 def test_list_shape_filters_sorting_and_deleted_rows():
-    viewer = client_for("support")
+    viewer = role_client("support")[1]
     video = complete_anime(state="published", title="B")
     AnimeFactory(state="draft", title="A")
     complete_anime(state="draft", title="C", deleted_at=timezone.now())
@@ -155,7 +139,7 @@ def test_list_shape_filters_sorting_and_deleted_rows():
 
 
 def test_list_query_count_is_constant(django_assert_num_queries):
-    viewer = client_for("support")
+    viewer = role_client("support")[1]
     for _ in range(3):
         complete_anime()
 
@@ -186,7 +170,7 @@ def test_list_query_count_is_constant(django_assert_num_queries):
     ],
 )
 def test_permission_matrix(role, read, write):
-    client = client_for(role)
+    client = role_client(role)[1]
     anime = complete_anime(state="draft")
     assert client.get("/api/admin/anime").status_code == read
     assert client.get(f"/api/admin/anime/{anime.pk}").status_code == read
@@ -194,13 +178,13 @@ def test_permission_matrix(role, read, write):
 
 
 def test_a_failing_audit_write_rolls_the_change_back(monkeypatch):
-    editor = client_for("editor")
+    editor = role_client("editor")[1]
     anime = complete_anime(state="draft", title="Before")
 
     def broken_audit(**kwargs):
         raise RuntimeError("audit store down")
 
-    monkeypatch.setattr("catalog.editorial.audit_record", broken_audit)
+    monkeypatch.setattr("catalog.services.audit_record", broken_audit)
     response = patch(editor, anime, {"title": "After"})
     assert response.status_code == 500
     anime.refresh_from_db()

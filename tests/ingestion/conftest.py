@@ -6,13 +6,17 @@ from typing import Any
 import httpx
 import pytest
 
-from ingestion.fake_upstream.server import FakeUpstream, start_in_thread
+from fake_upstream.server import FakeUpstream, start_in_thread
 
 
 @pytest.fixture
-def upstream(settings: Any) -> Iterator[FakeUpstream]:
-    """The fake upstream (all three APIs) with the real clients pointed at it."""
+def upstream(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeUpstream]:
+    """The fake upstream (all three APIs) with the real clients pointed at it.
+
+    Child processes (``tests.servers.server_env``) inherit the fake's Kodik token through the
+    environment; they still need ``KITSU_UPSTREAM_URL=fake.base_url`` for the hosts."""
     with start_in_thread(anime=120) as fake:
+        monkeypatch.setenv("KODIK_TOKEN", fake.kodik_token)
         settings.SHIKIMORI_URL = fake.shikimori_url
         settings.KODIK_URL = fake.kodik_url
         settings.KODIK_TOKEN = fake.kodik_token

@@ -9,7 +9,6 @@ from django_q.models import OrmQ
 
 from accounts.models import AuditEntry, User
 from ingestion.models import ParserSettings, SyncLogLine, SyncRun
-from ingestion.services import parser_settings_get
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +22,7 @@ def browser(role: str) -> Client:
 
 
 def act(client: Client, action: str):
-    row = parser_settings_get()
+    row = ParserSettings.load()
     return client.post(
         "/admin/ingestion/parsersettings/",
         {"action": action, "_selected_action": [str(row.pk)]},
@@ -50,9 +49,12 @@ def test_operator_buttons_go_through_audited_services(django_capture_on_commit_c
     assert actions == ["parser.mode_change", "parser.emergency_stop"]
 
 
+# Real transactions: the settings service is a durable action, which a TestCase's wrapping
+# transaction would not check (the admin's own atomic around the form would break it).
+@pytest.mark.django_db(transaction=True)
 def test_settings_form_saves_through_the_service():
     admin = browser("admin")
-    row = parser_settings_get()
+    row = ParserSettings.load()
     page = admin.get(f"/admin/ingestion/parsersettings/{row.pk}/change/")
     assert page.status_code == 200
     data = {
@@ -84,7 +86,7 @@ def test_runs_and_logs_are_readable_and_support_cannot_operate():
     assert b"page 3: shikimori 503" in page.content
     assert support.get("/admin/accounts/auditentry/").status_code == 200
     settings_page = support.get(
-        f"/admin/ingestion/parsersettings/{parser_settings_get().pk}/change/"
+        f"/admin/ingestion/parsersettings/{ParserSettings.load().pk}/change/"
     )
     assert b'name="_save"' not in settings_page.content
     act(support, "switch_to_auto")

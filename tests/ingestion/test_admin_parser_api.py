@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
-from rest_framework.test import APIClient
 
-from accounts.models import AuditEntry, User
+from accounts.models import AuditEntry
 from ingestion.models import ParserSettings, SyncLogLine, SyncRun
+from tests.conftest import role_client
 
 pytestmark = pytest.mark.django_db
-
-PASSWORD = "correct horse battery"
-
-
-def client_for(role: str | None) -> APIClient:
-    client = APIClient()
-    if role is None:
-        return client
-    user = User.objects.create_user(email=f"{role}@example.com", password=PASSWORD)
-    user.groups.add(Group.objects.get(name=role))
-    token = client.post(
-        "/auth/login", {"email": user.email, "password": PASSWORD}, format="json"
-    ).json()["access_token"]
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_USER_AGENT="admin-ui")
-    return client
-
 
 ENDPOINTS = [
     ("get", "/api/admin/parser/dashboard", None),
@@ -49,7 +32,7 @@ MATRIX = {
 
 @pytest.mark.parametrize("role", list(MATRIX))
 def test_permission_matrix(role):
-    client = client_for(role)
+    client = role_client(role)[1]
     observed = tuple(
         getattr(client, method)(path, body, format="json").status_code
         for method, path, body in ENDPOINTS
@@ -58,7 +41,7 @@ def test_permission_matrix(role):
 
 
 def test_settings_round_trip_forces_stage_only_and_is_audited():
-    client = client_for("super_admin")
+    client = role_client("super_admin", "super_admin@example.com")[1]
     current = client.get("/api/admin/parser/settings").json()
     assert current["mode"] == "manual"
     assert current["stage_only"] is True
@@ -79,7 +62,7 @@ def test_settings_round_trip_forces_stage_only_and_is_audited():
     assert entry.actor.email == "super_admin@example.com"
     assert entry.before["blacklist_titles"] == []
     assert entry.after["blacklist_titles"] == ["Boruto"]
-    assert entry.user_agent == "admin-ui"
+    assert entry.user_agent == "kitsu-tests"
     assert (
         client.post(
             "/api/admin/parser/settings", {"update_interval_minutes": "soon"}, format="json"
@@ -89,7 +72,7 @@ def test_settings_round_trip_forces_stage_only_and_is_audited():
 
 
 def test_mode_and_emergency_stop():
-    client = client_for("super_admin")
+    client = role_client("super_admin")[1]
     assert client.post(
         "/api/admin/parser/mode", {"mode": "auto", "reason": "night"}, format="json"
     ).json() == {
@@ -113,7 +96,7 @@ def test_mode_and_emergency_stop():
 
 
 def test_dashboard_and_logs():
-    client = client_for("super_admin")
+    client = role_client("super_admin")[1]
     run = SyncRun.objects.create(kind="catalog", source="shikimori", trigger="admin")
     SyncLogLine.objects.create(run=run, level="info", message="page 1")
     SyncLogLine.objects.create(run=run, level="error", message="boom")
@@ -133,7 +116,7 @@ def test_dashboard_and_logs():
 
 
 def test_audit_entries_are_append_only():
-    client_for("super_admin").post("/api/admin/parser/mode", {"mode": "auto"}, format="json")
+    role_client("super_admin")[1].post("/api/admin/parser/mode", {"mode": "auto"}, format="json")
     entry = AuditEntry.objects.get()
     entry.reason = "rewritten"
     with pytest.raises(ValueError, match="append-only"):

@@ -112,10 +112,14 @@ def test_stream_provider_is_off_unless_configured(upstream, settings):
 
 def test_rate_limit_is_shared_by_processes(upstream, settings, tmp_path):
     """Three processes, 12 requests each, Shikimori limit 5 per second in total."""
+    # The limiter counts a request in the second it was admitted, the fake in the second it
+    # arrived: each child starts just after a second begins, so no request admitted at the
+    # very end of a second arrives in the next one and is counted twice (a flaky 6 or 7).
     code = (
-        "import django, os; django.setup()\n"
+        "import django, os, time; django.setup()\n"
         "from ingestion.sources.shikimori.client import ShikimoriClient\n"
         "client = ShikimoriClient.from_settings()\n"
+        "time.sleep(1.02 - time.time() % 1)\n"
         "for _ in range(12): client.genres()\n"
     )
     env = server_env(
@@ -147,3 +151,44 @@ def test_stream_search_episodes_servers_sources(upstream):
     fault(upstream, path_prefix="/api/v2/hianime/episode/servers", mode="500", count=5)
     with pytest.raises(UpstreamError):
         client.servers(episodes[0].episode_id)
+
+
+def test_one_client_per_upstream_per_process(upstream, settings, monkeypatch):
+    from ingestion import sources
+
+    shikimori = sources.catalog_source()
+    assert sources.schedule_source() is shikimori  # one Shikimori client for both kinds
+    assert sources.catalog_source() is shikimori
+    kodik, stream = sources.episode_source(), sources.stream_source()
+    assert sources.episode_source() is kodik
+    assert sources.stream_source() is stream
+
+    settings.KODIK_RPS = 9_999  # a setting the clients are built from: rebuilt, old ones closed
+    assert sources.episode_source() is not kodik
+    assert kodik.http.http.is_closed  # type: ignore[attr-defined]
+    assert shikimori.http.http.is_closed  # type: ignore[attr-defined]
+
+    parents = sources.catalog_source()
+    monkeypatch.setattr(sources, "_owner_pid", -1)  # as seen from a forked django-q2 worker
+    assert sources.catalog_source() is not parents
+    assert not parents.http.http.is_closed  # type: ignore[attr-defined]  (not the child's to close)
+    assert sources.catalog_source().genres()
+    parents.close()  # type: ignore[attr-defined]
+
+
+def test_parse_errors_become_upstream_errors_in_one_place():
+    from ingestion.http import UpstreamClient
+    from ingestion.records import UpstreamParseError
+
+    def parse(payload: object) -> None:
+        raise UpstreamParseError("kodik", "results: expected an array, got null")
+
+    client = UpstreamClient("kodik", "http://127.0.0.1:9", rates=[])
+    try:
+        with pytest.raises(UpstreamError) as excinfo:
+            client.parsed(parse, {"results": None})
+    finally:
+        client.close()
+    assert str(excinfo.value) == "kodik: results: expected an array, got null"
+    assert excinfo.value.upstream == "kodik"
+    assert isinstance(excinfo.value.__cause__, UpstreamParseError)

@@ -18,8 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from ingestion.fake_upstream.data import FRIEREN_ID, FakeCatalog
-from ingestion.fake_upstream.server import FakeUpstream, start_in_thread
+from fake_upstream.data import FRIEREN_ID, FakeCatalog
+from fake_upstream.server import FakeUpstream, start_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 ANIME = 123  # 50 + 50 + 23: the last /api/animes page at limit=50 is short
@@ -551,7 +551,7 @@ def test_catalog_can_be_resized(fake: FakeUpstream, shiki: httpx.Client) -> None
 
 def test_cli_prints_the_base_url_and_serves() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "ingestion.fake_upstream", "--port", "0", "--anime", "5"],
+        [sys.executable, "-m", "fake_upstream", "--port", "0", "--anime", "5"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -65,7 +65,6 @@ def parse_one(**overrides: object) -> KodikResult:
 def test_search_fixture_one_result_per_translation() -> None:
     page = parse_results(fixture("kodik_search_52991.json"))
 
-    assert page.total == 4
     assert page.next_page is None
     assert [r.material_id for r in page.results] == [
         "serial-53973",
@@ -85,14 +84,7 @@ def test_search_fixture_one_result_per_translation() -> None:
 def test_search_fixture_voice_with_episode_link_strings() -> None:
     voice = parse_results(fixture("kodik_search_52991.json")).results[0]
 
-    assert voice.title == "Провожающая в последний путь Фрирен"
-    assert voice.title_orig == "Sousou no Frieren"
-    assert voice.year == 2023
     assert voice.quality == "WEB-DLRip 720p"
-    assert voice.is_movie is False
-    assert (
-        voice.link == "https://kodikplayer.com/serial/53973/915168385182ee0b19bd5197383703c2/720p"
-    )
     assert voice.updated_at == datetime(2024, 3, 22, 18, 40, 5, tzinfo=UTC)
     [season] = voice.seasons
     assert season.number == 1
@@ -137,7 +129,6 @@ def test_search_fixture_result_without_shikimori_id() -> None:
     result = parse_results(fixture("kodik_search_52991.json")).results[2]
 
     assert result.shikimori_id is None
-    assert result.title == "Провожающая в последний путь Фрирен [ТВ-1]"
     assert [(s.number, len(s.episodes)) for s in result.seasons] == [(1, 3)]
 
 
@@ -147,7 +138,6 @@ def test_search_fixture_result_without_shikimori_id() -> None:
 def test_list_page1() -> None:
     page = parse_results(fixture("kodik_list_page1.json"))
 
-    assert page.total == 9
     assert page.next_page is not None
     assert page.next_page.startswith("https://kodikapi.com/list?")
     assert "token=SECRET" in page.next_page
@@ -160,9 +150,8 @@ def test_list_page1() -> None:
         "serial-63695",
     ]
     assert [r.shikimori_id for r in page.results] == [59027, 52807, 57555, 59062, None]
-    assert [r.is_movie for r in page.results] == [False, False, True, False, False]
     # Serials listed without with_episodes carry no seasons: nothing to say about episodes.
-    assert [r.seasons for r in page.results if not r.is_movie] == [(), (), (), ()]
+    assert [len(r.seasons) for r in page.results] == [0, 0, 1, 0, 0]
     assert page.results[3].translation == TranslationRecord(
         external_id="869", name="Субтитры", kind="subtitles"
     )
@@ -172,9 +161,11 @@ def test_list_page1() -> None:
 def test_list_page1_movie_becomes_one_episode() -> None:
     movie = parse_results(fixture("kodik_list_page1.json")).results[2]
 
-    assert movie.link.startswith("https://kodikplayer.com/video/80414/")
-    assert movie.seasons == (
-        KodikSeason(number=1, episodes=(KodikEpisode(number=1, link=movie.link, title=""),)),
+    [season] = movie.seasons
+    [episode] = season.episodes
+    assert episode.link.startswith("https://kodikplayer.com/video/80414/")
+    assert season == KodikSeason(
+        number=1, episodes=(KodikEpisode(number=1, link=episode.link, title=""),)
     )
 
 
@@ -182,9 +173,7 @@ def test_list_page2_is_the_last() -> None:
     page = parse_results(fixture("kodik_list_page2.json"))
 
     assert page.next_page is None
-    assert page.total == 9
     assert [r.shikimori_id for r in page.results] == [60098, 61517, 21, 53876]
-    assert page.results[2].year == 1999
 
 
 # --- movie fixture ---------------------------------------------------------------------------
@@ -198,17 +187,12 @@ def test_movie_fixture() -> None:
     assert movie == KodikResult(
         material_id="movie-20623",
         shikimori_id=199,
-        title="Унесённые призраками",
-        title_orig="Sen to Chihiro no Kamikakushi",
-        year=2001,
-        is_movie=True,
         translation=TranslationRecord(external_id="704", name="Дублированный", kind="voice"),
         quality="BDRip 720p",
-        link=link,
         seasons=(KodikSeason(number=1, episodes=(KodikEpisode(number=1, link=link, title=""),)),),
         updated_at=datetime(2023, 6, 1, 7, 45, 10, tzinfo=UTC),
     )
-    assert page == KodikPage(results=(movie,), total=1, next_page=None)
+    assert page == KodikPage(results=(movie,), next_page=None)
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -274,10 +258,11 @@ def test_shikimori_id_omitted() -> None:
     ],
 )
 def test_protocol_relative_links_get_https(link: str, expected: str) -> None:
-    result = parse_one(link=link, seasons={"1": {"link": link, "episodes": {"1": link}}})
+    serial_result = parse_one(link=link, seasons={"1": {"link": link, "episodes": {"1": link}}})
+    movie_result = parse_one(id="movie-1", link=link)
 
-    assert result.link == expected
-    assert result.seasons[0].episodes[0].link == expected
+    assert serial_result.seasons[0].episodes[0].link == expected
+    assert movie_result.seasons[0].episodes[0].link == expected
 
 
 def test_non_numeric_season_and_episode_keys_are_skipped() -> None:
@@ -320,7 +305,6 @@ def test_serial_without_seasons_key_has_no_seasons() -> None:
 
     [result] = parse_results({"results": [item]}).results
 
-    assert result.is_movie is False
     assert result.seasons == ()
 
 
@@ -332,7 +316,6 @@ def test_movie_by_id_prefix_ignores_any_seasons() -> None:
         seasons={"1": {"link": "//x", "episodes": {"1": "//x/1", "2": "//x/2"}}},
     )
 
-    assert result.is_movie is True
     assert result.seasons == (
         KodikSeason(
             number=1,
@@ -350,8 +333,8 @@ def test_result_without_seasons_or_last_episode_is_a_movie() -> None:
 
     [result] = parse_results({"results": [item]}).results
 
-    assert result.is_movie is True
     assert len(result.seasons) == 1
+    assert [e.number for e in result.seasons[0].episodes] == [1]
     assert (
         result.seasons[0].episodes[0].link == "https://kodikplayer.com/serial/53973/0a1b2c3d/720p"
     )
@@ -403,38 +386,21 @@ def test_updated_at(updated_at: object, expected: datetime | None) -> None:
         assert result.updated_at.tzinfo == UTC
 
 
-@pytest.mark.parametrize(
-    ("year", "expected"), [(2023, 2023), ("2023", 2023), (None, None), ("n/a", None)]
-)
-def test_year(year: object, expected: int | None) -> None:
-    assert parse_one(year=year).year == expected
-
-
-def test_missing_text_fields_become_empty() -> None:
+def test_missing_optional_fields_become_empty() -> None:
     item = serial()
     for key in ("title", "title_orig", "quality", "year", "updated_at"):
         del item[key]
 
     [result] = parse_results({"results": [item]}).results
 
-    assert (result.title, result.title_orig, result.quality) == ("", "", "")
-    assert (result.year, result.updated_at) == (None, None)
+    assert (result.quality, result.updated_at) == ("", None)
 
 
-def test_total_and_next_page_defaults() -> None:
+def test_empty_next_page_is_none() -> None:
     page = parse_results({"results": [serial(), serial(id="serial-2")], "next_page": ""})
 
-    assert page.total == 2
+    assert len(page.results) == 2
     assert page.next_page is None
-
-
-@pytest.mark.parametrize("total", [None, "many", True, -1])
-def test_unusable_total_falls_back_to_the_result_count(total: object) -> None:
-    assert parse_results({"total": total, "results": [serial()]}).total == 1
-
-
-def test_total_as_string() -> None:
-    assert parse_results({"total": "120", "results": []}).total == 120
 
 
 def test_next_page_is_kept_verbatim() -> None:
@@ -461,4 +427,3 @@ def test_unusable_results_are_skipped(broken: object) -> None:
     page = parse_results({"total": 2, "results": [broken, serial(id="serial-ok")]})
 
     assert [r.material_id for r in page.results] == ["serial-ok"]
-    assert page.total == 2

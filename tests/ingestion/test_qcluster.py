@@ -14,7 +14,8 @@ from django_q.models import OrmQ, Schedule, Task
 
 from catalog.models import Anime
 from ingestion.models import ParserSettings, SyncRun
-from ingestion.services import parser_mode_set, run_enqueue
+from ingestion.runs import run_enqueue
+from ingestion.services import parser_mode_set
 from tests.ingestion.conftest import fault
 from tests.servers import gunicorn, kill_group, qcluster
 
@@ -45,7 +46,7 @@ def wait_for(predicate, timeout: float, step: float = 0.5) -> bool:
 
 
 def test_two_clusters_fire_each_schedule_slot_exactly_once(tmp_path, upstream):
-    parser_mode_set(mode=ParserSettings.Mode.AUTO)
+    parser_mode_set(request=None, mode=ParserSettings.Mode.AUTO)
     Schedule.objects.exclude(name="ingestion.calendar_hourly").delete()
     Schedule.objects.filter(name="ingestion.calendar_hourly").update(
         schedule_type=Schedule.MINUTES, minutes=1, next_run=timezone.now() + timedelta(seconds=5)

@@ -96,7 +96,9 @@ def test_dry_run_reports_and_writes_nothing(upstream):
 
 
 def test_blacklist_is_honoured(upstream):
-    parser_settings_update(blacklist_external_ids=["52991"], blacklist_titles=[])
+    parser_settings_update(
+        request=None, changes={"blacklist_external_ids": ["52991"], "blacklist_titles": []}
+    )
     sync("sync_catalog")
     assert not Anime.objects.filter(shikimori_id=52991).exists()
     assert Anime.objects.count() == 119
@@ -119,7 +121,8 @@ def test_bad_arguments_and_upstream_failure_exit_non_zero(upstream, settings):
 
 @pytest.mark.django_db(transaction=True)  # the other thread must see the committed run
 def test_a_second_run_of_the_same_target_is_skipped_while_one_holds_the_lock(upstream):
-    from ingestion.services import run_create, run_execute, sync_lock
+    from ingestion.runs import run_create, sync_lock
+    from ingestion.services import run_execute
 
     run = run_create(kind=SyncRun.Kind.CALENDAR, trigger=SyncRun.Trigger.COMMAND)
     with sync_lock("sync:calendar:all") as taken:
@@ -179,7 +182,7 @@ def test_episode_sync_releases_episodes_and_sources(upstream):
 
 def test_episode_sync_honours_allowed_translation_types_and_dry_run(upstream):
     sync("sync_catalog", "--ids", "52991")
-    parser_settings_update(allowed_translation_types=["subtitles"])
+    parser_settings_update(request=None, changes={"allowed_translation_types": ["subtitles"]})
     sync("sync_episodes", "--anime", "52991", "--dry-run")
     assert not PlaybackSource.objects.exists()
     sync("sync_episodes", "--anime", "52991")

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from catalog.services import DEMO_CATALOG_PATH, demo_catalog_load
+from catalog.demo import DEMO_CATALOG_PATH, demo_catalog_load
 
 
 class Command(BaseCommand):

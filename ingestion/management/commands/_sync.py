@@ -8,7 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ingestion.models import SyncRun
-from ingestion.services import run_create, run_enqueue, run_execute
+from ingestion.runs import run_create, run_enqueue
+from ingestion.services import run_execute
 
 
 class SyncCommand(BaseCommand):

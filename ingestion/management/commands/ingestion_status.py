@@ -5,8 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django_q.models import OrmQ, Schedule
 
-from ingestion.models import SyncRun
-from ingestion.services import parser_settings_get
+from ingestion.models import ParserSettings, SyncRun
 
 
 class Command(BaseCommand):
@@ -27,7 +26,7 @@ class Command(BaseCommand):
                     f"{line.created_at:%Y-%m-%d %H:%M:%S} {line.level:7} {line.message}"
                 )
             return
-        settings_row = parser_settings_get()
+        settings_row = ParserSettings.load()
         self.stdout.write(
             f"Mode: {settings_row.mode}; autoupdate: "
             f"{'on' if settings_row.enable_autoupdate else 'off'} every "

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 
 from ingestion.http import Rate, UpstreamClient, UpstreamError
-from ingestion.records import KodikPage, KodikResult, UpstreamParseError
+from ingestion.records import KodikPage, KodikResult
 from ingestion.sources.kodik import parser
 
 
@@ -30,13 +30,14 @@ class KodikClient:
         )
         return cls(http, settings.KODIK_TOKEN)
 
+    def close(self) -> None:
+        self.http.close()
+
     def _page(self, url: str, params: dict[str, Any] | None) -> KodikPage:
         payload = self.http.get_json(url, params=params, method=self.method)
-        try:
-            return parser.parse_results(payload)
-        except UpstreamParseError as exc:
-            # Kodik answers {"error": ...} (bad token, bad params) even with HTTP 200.
-            raise UpstreamError("kodik", str(exc)) from exc
+        # Kodik answers {"error": ...} (bad token, bad params) even with HTTP 200: the parser
+        # turns that into the upstream error.
+        return self.http.parsed(parser.parse_results, payload)
 
     def materials(self, shikimori_id: int) -> list[KodikResult]:
         """Every material x translation Kodik has for this anime, with episode links."""

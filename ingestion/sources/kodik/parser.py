@@ -39,12 +39,9 @@ def parse_results(payload: object) -> KodikPage:
     results = tuple(
         result for result in (_result(item) for item in items if isinstance(item, dict)) if result
     )
-    total = json_int(payload.get("total"))
     next_page = payload.get("next_page")
     return KodikPage(
-        results=results,
-        total=total if total is not None and total >= 0 else len(items),
-        next_page=next_page if isinstance(next_page, str) and next_page else None,
+        results=results, next_page=next_page if isinstance(next_page, str) and next_page else None
     )
 
 
@@ -68,13 +65,8 @@ def _result(item: dict[str, Any]) -> KodikResult | None:
     return KodikResult(
         material_id=material_id,
         shikimori_id=json_positive_int(item.get("shikimori_id")),
-        title=json_text(item.get("title")),
-        title_orig=json_text(item.get("title_orig")),
-        year=json_positive_int(item.get("year")),
-        is_movie=is_movie,
         translation=translation,
         quality=json_text(item.get("quality")),
-        link=link,
         seasons=seasons,
         updated_at=json_datetime(item.get("updated_at")),  # "...Z"; no offset means UTC
     )

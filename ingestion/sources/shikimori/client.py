@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from functools import partial
 
 from django.conf import settings
 
-from ingestion.http import Rate, UpstreamClient, UpstreamError
-from ingestion.records import AnimeRecord, CalendarRecord, GenreRecord, UpstreamParseError
+from ingestion.http import Rate, UpstreamClient
+from ingestion.records import AnimeRecord, CalendarRecord, GenreRecord
 from ingestion.sources.shikimori import parser
 
 PAGE_SIZE = 50  # Shikimori clamps /animes limit to 1..50
@@ -29,6 +29,9 @@ class ShikimoriClient:
         )
         return cls(http, settings.SHIKIMORI_URL)
 
+    def close(self) -> None:
+        self.http.close()
+
     def _json(self, path: str, params: dict[str, str | int] | None = None) -> object:
         return self.http.get_json(f"/api{path}", params=params)
 
@@ -40,7 +43,7 @@ class ShikimoriClient:
             params["status"] = status
         payload = self._json("/animes", params)
         sent = len(payload) if isinstance(payload, list) else 0
-        return self._parsed(parser.parse_anime_list, payload), sent
+        return self.http.parsed(partial(parser.parse_anime_list, host=self.host), payload), sent
 
     def anime_pages(
         self, *, start_page: int = 1, max_pages: int | None = None, status: str | None = None
@@ -56,28 +59,11 @@ class ShikimoriClient:
 
     def anime_detail(self, shikimori_id: int) -> AnimeRecord:
         payload = self._json(f"/animes/{shikimori_id}")
-        return self._parsed(parser.parse_anime_detail, payload)
-
-    def anime_by_ids(self, ids: list[int]) -> list[AnimeRecord]:
-        records: list[AnimeRecord] = []
-        for start in range(0, len(ids), PAGE_SIZE):
-            chunk = ",".join(str(i) for i in ids[start : start + PAGE_SIZE])
-            payload = self._json("/animes", {"ids": chunk, "limit": PAGE_SIZE})
-            records += self._parsed(parser.parse_anime_list, payload)
-        return records
+        return self.http.parsed(partial(parser.parse_anime_detail, host=self.host), payload)
 
     def calendar(self) -> list[CalendarRecord]:
-        return self._parsed(parser.parse_calendar, self._json("/calendar"))
+        payload = self._json("/calendar")
+        return self.http.parsed(partial(parser.parse_calendar, host=self.host), payload)
 
     def genres(self) -> list[GenreRecord]:
-        payload = self._json("/genres")
-        try:
-            return parser.parse_genres(payload)
-        except UpstreamParseError as exc:
-            raise UpstreamError("shikimori", str(exc)) from exc
-
-    def _parsed(self, parse: Any, payload: object) -> Any:
-        try:
-            return parse(payload, host=self.host)
-        except UpstreamParseError as exc:
-            raise UpstreamError("shikimori", f"unexpected payload: {exc}") from exc
+        return self.http.parsed(parser.parse_genres, self._json("/genres"))

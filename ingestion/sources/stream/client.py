@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 
-from ingestion.http import Rate, UpstreamClient, UpstreamError
-from ingestion.records import (
-    StreamAnime,
-    StreamEpisode,
-    StreamServers,
-    StreamSources,
-    UpstreamParseError,
-)
+from ingestion.http import Rate, UpstreamClient
+from ingestion.records import StreamAnime, StreamEpisode, StreamServers, StreamSources
 from ingestion.sources.stream import parser
 
 
@@ -34,28 +26,24 @@ class StreamClient:
         )
         return cls(http)
 
+    def close(self) -> None:
+        self.http.close()
+
     def _get(self, path: str, params: dict[str, str] | None = None) -> object:
         # httpx joins relative paths onto the base URL's path (/api/v2/hianime).
         return self.http.get_json(path.lstrip("/"), params=params)
 
     def search(self, query: str) -> list[StreamAnime]:
         """Candidates for mapping an anime (an editor sets ``Anime.stream_id`` from them)."""
-        return self._parse(parser.parse_search, self._get("search", {"q": query, "page": "1"}))
+        return self.http.parsed(parser.parse_search, self._get("search", {"q": query, "page": "1"}))
 
     def episodes(self, stream_id: str) -> list[StreamEpisode]:
-        return self._parse(parser.parse_episodes, self._get(f"anime/{stream_id}/episodes"))
+        return self.http.parsed(parser.parse_episodes, self._get(f"anime/{stream_id}/episodes"))
 
     def servers(self, episode_id: str) -> StreamServers:
         payload = self._get("episode/servers", {"animeEpisodeId": episode_id})
-        return self._parse(parser.parse_servers, payload)
+        return self.http.parsed(parser.parse_servers, payload)
 
     def sources(self, episode_id: str, *, server: str, category: str) -> StreamSources:
         params = {"animeEpisodeId": episode_id, "server": server, "category": category}
-        return self._parse(parser.parse_sources, self._get("episode/sources", params))
-
-    @staticmethod
-    def _parse(parse: Any, payload: object) -> Any:
-        try:
-            return parse(payload)
-        except UpstreamParseError as exc:
-            raise UpstreamError("stream", str(exc)) from exc
+        return self.http.parsed(parser.parse_sources, self._get("episode/sources", params))

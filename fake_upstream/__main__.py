@@ -1,4 +1,4 @@
-"""``python -m ingestion.fake_upstream --port 8765 --anime 300 [--seed 1]``.
+"""``python -m fake_upstream --port 8765 --anime 300 [--seed 1]``.
 
 Prints the base URL on the first stdout line (the client URLs go to stderr), then serves on
 127.0.0.1 until interrupted (Ctrl-C or SIGTERM).
@@ -13,12 +13,12 @@ import threading
 import time
 from types import FrameType
 
-from ingestion.fake_upstream.server import DEFAULT_KODIK_TOKEN, FakeUpstream
+from fake_upstream.server import DEFAULT_KODIK_TOKEN, FakeUpstream
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m ingestion.fake_upstream",
+        prog="python -m fake_upstream",
         description="Fake Shikimori + Kodik + aniwatch-api server on 127.0.0.1.",
     )
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
@@ -44,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         f"  Shikimori base URL: {upstream.shikimori_url}  (User-Agent required)\n"
         f"  Kodik base URL:     {upstream.kodik_url}  (token={upstream.kodik_token})\n"
         f"  aniwatch-api URL:   {upstream.stream_url}\n"
-        f"  control API:        {upstream.base_url}/_control/...",
+        f"  control API:        {upstream.base_url}/_control/...\n"
+        f"  start Kitsu with:   KITSU_UPSTREAM_URL={upstream.base_url} "
+        f"KODIK_TOKEN={upstream.kodik_token}",
         file=sys.stderr,
         flush=True,
     )

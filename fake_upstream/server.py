@@ -55,7 +55,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
-from ingestion.fake_upstream.data import (
+from fake_upstream.data import (
     TRANSLATION_BY_ID,
     TRANSLATIONS,
     FakeAnime,
