@@ -69,8 +69,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "kitsu.middleware.TrustedProxyMiddleware",
-    "kitsu.middleware.QueryStringGuardMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # After CORS, so the browser can read its 400 (contract A.16: CORS on every answer).
+    "kitsu.middleware.QueryStringGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # /static/ (admin, Swagger UI, ReDoc) straight from gunicorn, before sessions and the rest.
     "whitenoise.middleware.WhiteNoiseMiddleware",

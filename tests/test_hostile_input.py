@@ -108,6 +108,14 @@ def test_a_query_string_with_too_many_fields_is_400(db: Any, path: str) -> None:
     assert_envelope(Client().get(f"{path}?{query}"), 400)
 
 
+def test_the_query_string_guard_answers_with_cors_headers(db: Any) -> None:
+    """A browser frontend can only read an error that carries CORS headers."""
+    origin = "http://localhost:3000"
+    response = Client().get("/anime?q=a%00b", HTTP_ORIGIN=origin)
+    assert_envelope(response, 400)
+    assert response["Access-Control-Allow-Origin"] == origin
+
+
 @pytest.mark.parametrize(
     "body",
     [
