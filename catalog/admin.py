@@ -16,7 +16,7 @@ from django.utils.html import format_html
 
 from accounts.models import AuditEntry
 from accounts.permissions import has_permission
-from catalog import services
+from catalog import selectors, services
 from catalog.models import (
     AiringSlot,
     Anime,
@@ -69,7 +69,7 @@ class HasVideoFilter(admin.SimpleListFilter):
 
 
 class HasProblemsFilter(admin.SimpleListFilter):
-    """catalog.services.PROBLEMS (anime_problems as one database condition)."""
+    """catalog.selectors.PROBLEMS (anime_problems as one database condition)."""
 
     title = "has problems"
     parameter_name = "has_problems"
@@ -79,9 +79,9 @@ class HasProblemsFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Anime]) -> QuerySet[Anime]:
         if self.value() == "yes":
-            return queryset.filter(services.PROBLEMS)
+            return queryset.filter(selectors.PROBLEMS)
         if self.value() == "no":
-            return queryset.exclude(services.PROBLEMS)
+            return queryset.exclude(selectors.PROBLEMS)
         return queryset
 
 
@@ -316,12 +316,12 @@ class AnimeAdmin(admin.ModelAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> Any:
-        anime = services.with_video(Anime.objects.filter(pk=object_id)).first()
+        anime = selectors.with_video(Anime.objects.filter(pk=object_id)).first()
         if anime is not None:
             extra_context = {
                 **(extra_context or {}),
                 "transitions": sorted(services.TRANSITIONS.get(anime.state, ())),
-                "problems": services.anime_problems(anime, has_video=anime.has_video),  # type: ignore[attr-defined]
+                "problems": selectors.anime_problems(anime, has_video=anime.has_video),  # type: ignore[attr-defined]
                 "lockable_fields": services.LOCKABLE_FIELDS,
                 "can_edit": has_permission(request.user, "anime.edit"),
                 "can_lock": has_permission(request.user, "anime.lock"),
@@ -333,7 +333,7 @@ class AnimeAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Anime]:
-        return services.with_video(super().get_queryset(request))
+        return selectors.with_video(super().get_queryset(request))
 
     @admin.display(description="poster")
     def poster_thumbnail(self, anime: Anime) -> str:
@@ -345,7 +345,7 @@ class AnimeAdmin(admin.ModelAdmin):
 
     @admin.display(description="problems")
     def problems(self, anime: Anime) -> str:
-        found = services.anime_problems(anime, has_video=bool(getattr(anime, "has_video", False)))
+        found = selectors.anime_problems(anime, has_video=bool(getattr(anime, "has_video", False)))
         return ", ".join(found) or "—"
 
     @admin.display(description="video", boolean=True, ordering="has_video")

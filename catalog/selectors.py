@@ -14,11 +14,19 @@ from django.contrib.postgres.search import (
     TrigramStrictWordSimilarity,
 )
 from django.db import connection
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
 from catalog.filters import AnimeFilterSet, UnknownFilterValue
-from catalog.models import Anime, Episode, Genre, Release, normalize_search_text, public_anime
+from catalog.models import (
+    Anime,
+    Episode,
+    Genre,
+    PlaybackSource,
+    Release,
+    normalize_search_text,
+    public_anime,
+)
 from kitsu.errors import BadRequest, NotFound
 
 SEARCH_CONFIG = "simple"  # titles mix romaji, English, Russian and Japanese: no stemming
@@ -158,3 +166,63 @@ def genre_list() -> QuerySet[Genre]:
     """Every genre with the number of public anime in it."""
     public = public_anime("anime__")
     return Genre.objects.annotate(anime_count=Count("anime", filter=public)).order_by("name")
+
+
+# --- Editorial reads (the admin API and the Django admin) ---------------------------------
+
+
+def with_video(queryset: QuerySet[Anime]) -> QuerySet[Anime]:
+    """Annotate ``has_video``: some episode of the anime has a player source."""
+    playable = PlaybackSource.objects.filter(episode__release__anime=OuterRef("pk"))
+    return queryset.annotate(has_video=Exists(playable))
+
+
+# The problems rule, twice: per row in Python (anime_problems) and as one database condition
+# for lists and filters (PROBLEMS, over a queryset annotated by with_video). Change both.
+PROBLEMS = Q(title="") | Q(description="") | Q(poster_url="") | Q(has_video=False)
+
+
+def anime_problems(anime: Anime, *, has_video: bool) -> list[str]:
+    problems = []
+    if not anime.title.strip():
+        problems.append("Missing title")
+    if not anime.description.strip():
+        problems.append("Missing description")
+    if not anime.poster_url.strip():
+        problems.append("Missing poster")
+    if not has_video:
+        problems.append("No video content available")
+        if anime.state == Anime.State.PUBLISHED:
+            problems.append("Published anime must have video content")
+    return problems
+
+
+ADMIN_ANIME_SORTS = ("created_at", "title", "updated_at")
+
+
+def admin_anime_list(
+    *,
+    sort_by: str = "updated_at",
+    descending: bool = True,
+    state: str | None = None,
+    source: str | None = None,
+    has_video: bool | None = None,
+) -> QuerySet[Anime]:
+    """Every anime not deleted, published or not, annotated with ``has_video``."""
+    anime = with_video(Anime.objects.filter(deleted_at__isnull=True))
+    if state:
+        anime = anime.filter(state=state)
+    if source:
+        anime = anime.filter(source=source)
+    if has_video is not None:
+        anime = anime.filter(has_video=has_video)  # type: ignore[misc]
+    prefix = "-" if descending else ""
+    return anime.order_by(f"{prefix}{sort_by}", f"{prefix}id")
+
+
+def admin_anime_get(*, anime_id: uuid.UUID) -> Anime:
+    """Any anime (deleted ones too) with its genres and ``has_video``; 404 when unknown."""
+    anime = with_video(Anime.objects.prefetch_related("genres")).filter(pk=anime_id).first()
+    if anime is None:
+        raise NotFound("Anime not found")
+    return anime

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
@@ -23,6 +23,7 @@ from accounts.audit import audit_record
 from accounts.models import AuditEntry, User
 from accounts.permissions import has_permission
 from catalog.models import Anime, Genre, PlaybackSource, Studio
+from catalog.selectors import anime_problems, with_video
 from kitsu.errors import ApiError, BadRequest, NotFound
 
 State = Anime.State
@@ -64,32 +65,6 @@ class Gone(ApiError):
 
 class Locked(ApiError):
     status_code = status.HTTP_423_LOCKED
-
-
-def with_video(queryset: QuerySet[Anime]) -> QuerySet[Anime]:
-    """Annotate ``has_video``: some episode of the anime has a player source."""
-    playable = PlaybackSource.objects.filter(episode__release__anime=OuterRef("pk"))
-    return queryset.annotate(has_video=Exists(playable))
-
-
-# The problems rule, twice: per row in Python (anime_problems) and as one database condition
-# for lists and filters (PROBLEMS, over a queryset annotated by with_video). Change both.
-PROBLEMS = Q(title="") | Q(description="") | Q(poster_url="") | Q(has_video=False)
-
-
-def anime_problems(anime: Anime, *, has_video: bool) -> list[str]:
-    problems = []
-    if not anime.title.strip():
-        problems.append("Missing title")
-    if not anime.description.strip():
-        problems.append("Missing description")
-    if not anime.poster_url.strip():
-        problems.append("Missing poster")
-    if not has_video:
-        problems.append("No video content available")
-        if anime.state == State.PUBLISHED:
-            problems.append("Published anime must have video content")
-    return problems
 
 
 def snapshot(anime: Anime) -> dict[str, Any]:
@@ -345,15 +320,29 @@ class StudioData:
     shikimori_id: int | None = None
 
 
-def _free_slug(model: type[Genre] | type[Studio], name: str, shikimori_id: int | None) -> str:
-    """``slugify(name)``; on a collision the Shikimori id (else a counter) is appended. Slugs
-    are URL keys (``/anime?genre=drama``): an existing row's slug never changes."""
-    base = slugify(name) or f"{model._meta.model_name}-{shikimori_id or 'x'}"
-    slug, counter = base, 1
-    while model.objects.filter(slug=slug).exists():
-        counter += 1
-        slug = f"{base}-{shikimori_id}" if shikimori_id and counter == 2 else f"{base}-{counter}"
-    return slug
+def _free_slugs(
+    model: type[Genre] | type[Studio], wanted: list[tuple[str, int | None]]
+) -> list[str]:
+    """A new slug per ``(name, shikimori_id)``: ``slugify(name)``; on a collision the Shikimori
+    id (else a counter) is appended. Slugs are URL keys (``/anime?genre=drama``): an existing
+    row's slug never changes. One query for the whole batch."""
+    bases = [slugify(name) or f"{model._meta.model_name}-{sid or 'x'}" for name, sid in wanted]
+    if not bases:
+        return []
+    clashes = Q()
+    for base in set(bases):
+        clashes |= Q(slug=base) | Q(slug__startswith=f"{base}-")
+    taken = set(model.objects.filter(clashes).values_list("slug", flat=True))
+    slugs = []
+    for base, (_, shikimori_id) in zip(bases, wanted, strict=True):
+        slug, counter = base, 1
+        while slug in taken:
+            counter += 1
+            with_id = shikimori_id and counter == 2
+            slug = f"{base}-{shikimori_id}" if with_id else f"{base}-{counter}"
+        taken.add(slug)
+        slugs.append(slug)
+    return slugs
 
 
 def genres_upsert(genres: Iterable[GenreFields]) -> dict[str, Genre]:
@@ -366,16 +355,11 @@ def genres_upsert(genres: Iterable[GenreFields]) -> dict[str, Genre]:
     by_id = {g.shikimori_id: g for g in Genre.objects.filter(shikimori_id__in=ids)}
     by_name = {g.name: g for g in Genre.objects.filter(name__in=wanted)}
     found: dict[str, Genre] = {}
+    new: list[GenreFields] = []
     for name, data in wanted.items():
         genre = by_id.get(data.shikimori_id) or by_name.get(name)
         if genre is None:
-            genre = Genre.objects.create(
-                shikimori_id=data.shikimori_id,
-                name=name,
-                name_ru=data.name_ru,
-                slug=_free_slug(Genre, name, data.shikimori_id),
-                kind=data.kind or Genre.Kind.GENRE,
-            )
+            new.append(data)
         else:
             values: dict[str, Any] = {"shikimori_id": data.shikimori_id or genre.shikimori_id}
             values |= {"name_ru": data.name_ru or genre.name_ru, "kind": data.kind or genre.kind}
@@ -383,8 +367,19 @@ def genres_upsert(genres: Iterable[GenreFields]) -> dict[str, Genre]:
                 for field, value in values.items():
                     setattr(genre, field, value)
                 genre.save(update_fields=list(values))
-        found[name] = genre
-    return found
+            found[name] = genre
+    slugs = _free_slugs(Genre, [(data.name, data.shikimori_id) for data in new])
+    created = Genre.objects.bulk_create(
+        Genre(
+            shikimori_id=data.shikimori_id,
+            name=data.name,
+            name_ru=data.name_ru,
+            slug=slug,
+            kind=data.kind or Genre.Kind.GENRE,
+        )
+        for data, slug in zip(new, slugs, strict=True)
+    )
+    return found | {genre.name: genre for genre in created}
 
 
 def studios_upsert(studios: Iterable[StudioFields]) -> dict[str, Studio]:
@@ -392,11 +387,10 @@ def studios_upsert(studios: Iterable[StudioFields]) -> dict[str, Studio]:
     transaction."""
     wanted = {s.name: s for s in studios}
     found = {s.name: s for s in Studio.objects.filter(name__in=wanted)}
-    for name, data in wanted.items():
-        if name not in found:
-            found[name] = Studio.objects.create(
-                shikimori_id=data.shikimori_id,
-                name=name,
-                slug=_free_slug(Studio, name, data.shikimori_id),
-            )
-    return found
+    new = [data for name, data in wanted.items() if name not in found]
+    slugs = _free_slugs(Studio, [(data.name, data.shikimori_id) for data in new])
+    created = Studio.objects.bulk_create(
+        Studio(shikimori_id=data.shikimori_id, name=data.name, slug=slug)
+        for data, slug in zip(new, slugs, strict=True)
+    )
+    return found | {studio.name: studio for studio in created}

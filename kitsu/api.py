@@ -7,13 +7,14 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ComponentRegistry
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from kitsu.errors import Unprocessable
+from kitsu.errors import BadRequest, Unprocessable
 
 # The largest value of PostgreSQL's integer column: client numbers headed for one are checked
 # against it before the database sees them.
@@ -38,6 +39,37 @@ def validated(serializer_class: type, request: Request, **context: Any) -> dict[
     serializer = serializer_class(data=request.data, context=context)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class LenientBooleanField(serializers.Field):
+    """A query-string flag: ``true`` or ``false``; any other value means "not given"."""
+
+    def to_internal_value(self, data: Any) -> bool | None:
+        return {"true": True, "false": False}.get(str(data).lower())
+
+
+def filtered(
+    serializer_class: type[serializers.Serializer], request: Request, *, status: int = 422
+) -> dict[str, Any]:
+    """The query string through a filter serializer (HackSoft's ``FilterSerializer``).
+
+    Invalid parameters answer 422 listing them as ``{loc: [query, name], ...}``, or, with
+    ``status=400``, a 400 naming each one (the endpoints whose contract says 400)."""
+    serializer = serializer_class(data=request.query_params)
+    if serializer.is_valid():
+        return dict(serializer.validated_data)
+    if status == 422:
+        raise serializers.ValidationError(serializer.errors)
+    raise BadRequest(
+        "; ".join(_problem(name, messages) for name, messages in serializer.errors.items())
+    )
+
+
+def _problem(name: str, messages: list[Any]) -> str:
+    if any(getattr(message, "code", "") in ("required", "blank") for message in messages):
+        return f"Missing required parameter '{name}'"
+    return f"Invalid value for '{name}': {' '.join(str(message) for message in messages)}"
 
 
 def parse_uuid(value: str, *, name: str, location: str = "path") -> uuid.UUID:

@@ -311,7 +311,7 @@ SPECTACULAR_SETTINGS = {
         "GenreKindEnum": "catalog.models.Genre.Kind",
         "AnimeStatusEnum": "catalog.models.Anime.Status",
         "LibraryStatusEnum": "library.models.LibraryEntry.Status",
-        "AniListStatusEnum": "library.services.ANILIST_STATUS_CHOICES",
+        "AniListStatusEnum": "library.selectors.ANILIST_STATUS_CHOICES",
     },
 }
 # Pagination limits (contract B.2): limit 1..100; deeper than KITSU_MAX_OFFSET use the cursor.

@@ -34,6 +34,10 @@ class Favorite(models.Model):
         return f"{self.user_id} likes {self.anime_id}"
 
 
+# Watched this far (percent), an episode counts as finished.
+COMPLETED_PERCENT = 90.0
+
+
 class WatchProgress(models.Model):
     """Where the user is in an anime (one row per user and anime: "continue watching")."""
 

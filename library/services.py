@@ -11,17 +11,15 @@ from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.db.models import Model, Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 from rest_framework import status
 
 from accounts.models import User
-from catalog.models import Anime, normalize_search_text
+from catalog.models import Anime
 from kitsu.api import DB_INT_MAX
 from kitsu.errors import ApiError, BadRequest, NotFound
-from library.models import EpisodeView, Favorite, LibraryEntry, WatchProgress
-
-COMPLETED_PERCENT = 90.0
+from library.models import COMPLETED_PERCENT, EpisodeView, Favorite, LibraryEntry, WatchProgress
+from library.selectors import ImportEntry, ImportMatch, anilist_match
 
 
 class Conflict(ApiError):
@@ -201,87 +199,18 @@ def library_entry_remove(*, user: User, anime_id: uuid.UUID) -> None:
 
 # --- AniList import -------------------------------------------------------------------------
 
-# AniList list status -> (Kitsu library status, the legacy label the frontend shows).
-ANILIST_STATUSES: dict[str, tuple[str, str]] = {
-    "CURRENT": (LibraryEntry.Status.WATCHING, "watching"),
-    "REPEATING": (LibraryEntry.Status.REWATCHING, "watching"),
-    "COMPLETED": (LibraryEntry.Status.COMPLETED, "completed"),
-    "PLANNING": (LibraryEntry.Status.PLANNED, "plan to watch"),
-    "DROPPED": (LibraryEntry.Status.DROPPED, "dropped"),
-    "PAUSED": (LibraryEntry.Status.ON_HOLD, "on hold"),
-}
-ANILIST_STATUS_CHOICES = sorted(ANILIST_STATUSES)
-
-
-@dataclass(frozen=True)
-class ImportEntry:
-    anilist_id: int | None
-    mal_id: int | None
-    titles: tuple[str, ...]  # english, romaji, native: as AniList sends them
-    list_status: str  # AniList status (CURRENT, ...)
-
-
-@dataclass(frozen=True)
-class ImportMatch:
-    entry: ImportEntry
-    anime: Anime | None
-    matched_by: str  # "mal_id", "title" or "" when unmatched
-
-
-def _match(entries: list[ImportEntry]) -> list[ImportMatch]:
-    """MAL id first (Kitsu anime carry ``mal_id``), then an exact normalized title match
-    over every title variant. Two queries whatever the list size."""
-    public = Anime.objects.public()
-    by_mal = {
-        anime.mal_id: anime
-        for anime in public.filter(mal_id__in=[e.mal_id for e in entries if e.mal_id])
-    }
-    wanted = {
-        title.strip().lower()
-        for entry in entries
-        if not (entry.mal_id and entry.mal_id in by_mal)
-        for title in entry.titles
-        if title and title.strip()
-    }
-    by_title: dict[str, Anime] = {}
-    if wanted:
-        fields = ("title", "title_en", "title_original", "title_ja")
-        lowered = public.annotate(**{f"{f}_lower": Lower(f) for f in fields})
-        lookup = Q()
-        for field in fields:
-            lookup |= Q(**{f"{field}_lower__in": wanted})
-        # Best-scored first, so a title shared by two anime maps to the better known one.
-        for anime in lowered.filter(lookup).order_by("score", "id"):
-            for variant in anime.title_variants():
-                by_title[normalize_search_text(variant or "")] = anime
-    matches = []
-    for entry in entries:
-        if entry.mal_id and entry.mal_id in by_mal:
-            matches.append(ImportMatch(entry, by_mal[entry.mal_id], "mal_id"))
-            continue
-        hit = next(
-            (
-                by_title[n]
-                for n in (normalize_search_text(t) for t in entry.titles if t)
-                if n in by_title
-            ),
-            None,
-        )
-        matches.append(ImportMatch(entry, hit, "title" if hit else ""))
-    return matches
-
 
 def anilist_import(*, entries: list[ImportEntry], user: User | None) -> list[ImportMatch]:
     """Match AniList entries to Kitsu anime; for a signed-in user also write the statuses into
     the library, all in one transaction and idempotently (a re-import changes nothing new)."""
-    matches = _match(entries)
+    matches = anilist_match(entries)
     if user is None:
         return matches
     with transaction.atomic():
         for match in matches:
             if match.anime is None:
                 continue
-            status_value, _ = ANILIST_STATUSES[match.entry.list_status]
+            status_value = match.library_status
             entry, _ = _locked_or_created(
                 LibraryEntry, {"status": status_value}, user=user, anime=match.anime
             )

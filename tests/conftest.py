@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.core.cache import caches
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -84,6 +85,21 @@ def role_client(role: str | None = "user", email: str | None = None) -> tuple[An
     response = client.post("/auth/login", {"email": email, "password": PASSWORD}, format="json")
     assert response.status_code == 200, response.content
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access_token']}")
+    return user, client
+
+
+def staff_browser(role: str, email: str | None = None) -> tuple[Any, Client]:
+    """(staff user holding ``role``, Django test Client logged in to the Django admin). The one
+    way tests open the admin as a role other than superuser (``admin_client``)."""
+    from django.contrib.auth.models import Group
+
+    from accounts.models import User
+
+    email = email or f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+    user = User.objects.create_user(email=email, password=PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    client = Client()
+    client.force_login(user)
     return user, client
 
 

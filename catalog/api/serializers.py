@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from catalog.models import Anime, Episode, Genre, Release, Studio
+from catalog.selectors import anime_problems
 
 
 class GenreOutput(serializers.ModelSerializer):
@@ -120,15 +121,27 @@ class EpisodeOutput(serializers.ModelSerializer):
         fields = ["id", "release_id", "number", "title", "air_date"]
 
 
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A choice column that stores "" for unknown; the API says null."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: str) -> str | None:  # type: ignore[override]
+        return value or None
+
+
 class AdminAnimeItemOutput(serializers.Serializer):
-    """Item of ``GET /api/admin/anime`` (contract B.5.1), built by ``admin_views._item``.
+    """Item of ``GET /api/admin/anime`` (contract B.5.1): an anime from
+    ``catalog.selectors.admin_anime_list`` (annotated with ``has_video``).
 
     ``source`` and ``errors`` are fields (SerializerMetaclass pops them off the class), not the
     Serializer attributes the stubs see: hence the type: ignore."""
 
     id = serializers.UUIDField()
     title = serializers.CharField()
-    poster_url = serializers.CharField(allow_null=True)
+    poster_url = BlankAsNullField()
     state = serializers.ChoiceField(choices=Anime.State.choices)
     source = serializers.ChoiceField(choices=Anime.Source.choices)  # type: ignore[assignment]
     year = serializers.IntegerField(allow_null=True)
@@ -136,11 +149,14 @@ class AdminAnimeItemOutput(serializers.Serializer):
     is_locked = serializers.BooleanField()
     locked_fields = serializers.ListField(child=serializers.CharField())
     has_video = serializers.BooleanField()
-    errors_count = serializers.IntegerField()
+    errors_count = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
-    created_by = serializers.UUIDField(allow_null=True)
-    updated_by = serializers.UUIDField(allow_null=True)
+    created_by = serializers.UUIDField(source="created_by_id", allow_null=True)
+    updated_by = serializers.UUIDField(source="updated_by_id", allow_null=True)
+
+    def get_errors_count(self, anime: Anime) -> int:
+        return len(anime_problems(anime, has_video=anime.has_video))  # type: ignore[attr-defined]
 
 
 class AdminAnimeListOutput(serializers.Serializer):
@@ -151,22 +167,32 @@ class AdminAnimeListOutput(serializers.Serializer):
 
 
 class AdminAnimeDetailOutput(AdminAnimeItemOutput):
-    """``GET /api/admin/anime/{id}``: the item plus the editable texts, lock and deletion."""
+    """``GET /api/admin/anime/{id}``: the item plus the editable texts, lock and deletion
+    (``catalog.selectors.admin_anime_get``)."""
 
-    title_ru = serializers.CharField(allow_null=True)
-    title_en = serializers.CharField(allow_null=True)
-    title_original = serializers.CharField(allow_null=True)
-    description = serializers.CharField(allow_null=True)
-    season = serializers.ChoiceField(choices=Anime.Season.choices, allow_null=True)
-    genres = serializers.ListField(child=serializers.CharField())
-    locked_by = serializers.UUIDField(allow_null=True)
-    locked_reason = serializers.CharField(allow_null=True)
+    title_ru = BlankAsNullField()
+    title_en = BlankAsNullField()
+    title_original = BlankAsNullField()
+    description = BlankAsNullField()
+    season = BlankAsNullChoiceField(choices=Anime.Season.choices)
+    genres = serializers.SerializerMethodField()
+    locked_by = serializers.UUIDField(source="locked_by_id", allow_null=True)
+    locked_reason = BlankAsNullField()
     locked_at = serializers.DateTimeField(allow_null=True)
-    is_deleted = serializers.BooleanField()
+    is_deleted = serializers.SerializerMethodField()
     deleted_at = serializers.DateTimeField(allow_null=True)
-    deleted_by = serializers.UUIDField(allow_null=True)
-    delete_reason = serializers.CharField(allow_null=True)
-    errors = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
+    deleted_by = serializers.UUIDField(source="deleted_by_id", allow_null=True)
+    delete_reason = BlankAsNullField()
+    errors = serializers.SerializerMethodField()  # type: ignore[assignment]
+
+    def get_genres(self, anime: Anime) -> list[str]:
+        return [genre.name for genre in anime.genres.all()]
+
+    def get_is_deleted(self, anime: Anime) -> bool:
+        return anime.deleted_at is not None
+
+    def get_errors(self, anime: Anime) -> list[str]:
+        return anime_problems(anime, has_video=anime.has_video)  # type: ignore[attr-defined]
 
 
 class AdminAnimePatchOutput(serializers.Serializer):

@@ -3,27 +3,24 @@ RBAC (``admin:parser.X`` and ``admin.parser.X`` are one permission). Every write
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-from django.conf import settings
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import require
-from catalog.models import Anime, PlaybackSource
+from ingestion import selectors
 from ingestion.api.serializers import (
+    EmergencyStopInput,
+    ModeInput,
     ParserDashboardOutput,
     ParserLogLineOutput,
+    ParserLogsFilter,
     ParserModeOutput,
+    ParserSettingsInput,
     ParserSettingsOutput,
 )
-from ingestion.models import ParserSettings, SyncLogLine, SyncRun
+from ingestion.models import ParserSettings
 from ingestion.services import (
     LIST_SETTINGS,
     parser_emergency_stop,
@@ -31,39 +28,7 @@ from ingestion.services import (
     parser_settings_snapshot,
     parser_settings_update,
 )
-from kitsu.api import int_range, validated
-from kitsu.errors import Unprocessable
-
-
-class ParserSettingsInput(serializers.Serializer):
-    mode = serializers.ChoiceField(choices=ParserSettings.Mode.choices, required=False)
-    stage_only = serializers.BooleanField(required=False)
-    autopublish_enabled = serializers.BooleanField(required=False)
-    enable_autoupdate = serializers.BooleanField(required=False)
-    update_interval_minutes = serializers.IntegerField(min_value=1, required=False)
-    dry_run_default = serializers.BooleanField(required=False)
-    allowed_translation_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=["voice", "sub", "subtitles"]), required=False
-    )
-    allowed_translations = serializers.ListField(child=serializers.CharField(), required=False)
-    allowed_qualities = serializers.ListField(child=serializers.CharField(), required=False)
-    preferred_translation_priority = serializers.ListField(
-        child=serializers.CharField(), required=False
-    )
-    preferred_quality_priority = serializers.ListField(
-        child=serializers.CharField(), required=False
-    )
-    blacklist_titles = serializers.ListField(child=serializers.CharField(), required=False)
-    blacklist_external_ids = serializers.ListField(child=serializers.CharField(), required=False)
-
-
-class ModeInput(serializers.Serializer):
-    mode = serializers.ChoiceField(choices=ParserSettings.Mode.choices)
-    reason = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-
-
-class EmergencyStopInput(serializers.Serializer):
-    reason = serializers.CharField()
+from kitsu.api import filtered, validated
 
 
 class DashboardView(APIView):
@@ -71,22 +36,7 @@ class DashboardView(APIView):
 
     @extend_schema(responses=ParserDashboardOutput)
     def get(self, request: Request) -> Response:
-        day_ago = timezone.now() - timedelta(hours=24)
-        body = {
-            "sources": [
-                {"id": 1, "code": "shikimori", "enabled": bool(settings.SHIKIMORI_URL)},
-                {"id": 2, "code": "kodik", "enabled": bool(settings.KODIK_TOKEN)},
-                {"id": 3, "code": "stream", "enabled": bool(settings.STREAM_URL)},
-            ],
-            "anime_external_count": Anime.objects.filter(shikimori_id__isnull=False).count(),
-            "unmapped_anime_count": Anime.objects.filter(shikimori_id__isnull=True).count(),
-            "episodes_external_count": PlaybackSource.objects.count(),
-            "jobs_last_24h": SyncRun.objects.filter(created_at__gte=day_ago).count(),
-            "errors_count": SyncLogLine.objects.filter(
-                level=SyncLogLine.Level.ERROR, created_at__gte=day_ago
-            ).count(),
-        }
-        return Response(ParserDashboardOutput(body).data)
+        return Response(ParserDashboardOutput(selectors.parser_dashboard()).data)
 
 
 class SettingsView(APIView):
@@ -127,57 +77,17 @@ class EmergencyStopView(APIView):
         return Response(ParserModeOutput(body).data)
 
 
-def _date(value: str | None) -> datetime | None:
-    """ISO date-times; invalid values are ignored, as the contract says."""
-    try:
-        parsed = parse_datetime(value) if value else None
-    except ValueError:
-        return None
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
-    return parsed
-
-
 class LogsView(APIView):
     permission_classes = [require("admin.parser.logs")]
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("limit", int_range(1, 500), description="default 100"),
-            OpenApiParameter("level", str, enum=SyncLogLine.Level.values),
-            OpenApiParameter("source", str),
-            OpenApiParameter("from_date", OpenApiTypes.DATETIME),
-            OpenApiParameter("to_date", OpenApiTypes.DATETIME),
-        ],
-        responses=ParserLogLineOutput(many=True),
-    )
+    @extend_schema(parameters=[ParserLogsFilter], responses=ParserLogLineOutput(many=True))
     def get(self, request: Request) -> Response:
-        try:
-            limit = int(request.query_params.get("limit", 100))
-        except ValueError:
-            limit = 0
-        if not 1 <= limit <= 500:
-            raise Unprocessable(
-                [{"loc": ["query", "limit"], "msg": "Input should be 1..500", "type": "range"}]
-            )
-        lines = SyncLogLine.objects.select_related("run")
-        params = request.query_params
-        if params.get("level"):
-            lines = lines.filter(level=params["level"].lower())
-        if params.get("source"):
-            lines = lines.filter(run__source=params["source"])
-        if since := _date(params.get("from_date")):
-            lines = lines.filter(created_at__gte=since)
-        if until := _date(params.get("to_date")):
-            lines = lines.filter(created_at__lte=until)
-        body = [
-            {
-                "id": line.pk,
-                "job_id": line.run_id,
-                "level": line.level,
-                "message": line.message,
-                "created_at": line.created_at.isoformat(),
-            }
-            for line in lines.order_by("-created_at", "-id")[:limit]
-        ]
-        return Response(ParserLogLineOutput(body, many=True).data)
+        params = filtered(ParserLogsFilter, request)
+        lines = selectors.sync_log_lines(
+            limit=params["limit"],
+            level=params.get("level", ""),
+            source=params.get("source", ""),
+            since=params.get("from_date"),
+            until=params.get("to_date"),
+        )
+        return Response(ParserLogLineOutput(lines, many=True).data)

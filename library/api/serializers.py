@@ -5,8 +5,8 @@ from rest_framework import serializers
 from catalog.api.serializers import BlankAsNullField
 from catalog.models import Anime
 from kitsu.api import DB_INT_MAX
-from library.models import EpisodeView, Favorite, LibraryEntry, WatchProgress
-from library.services import ANILIST_STATUS_CHOICES, COMPLETED_PERCENT
+from library.models import COMPLETED_PERCENT, EpisodeView, Favorite, LibraryEntry, WatchProgress
+from library.selectors import ANILIST_STATUS_CHOICES
 
 
 class AnimeEmbedOutput(serializers.ModelSerializer):
@@ -142,21 +142,29 @@ class AniListImportInput(serializers.Serializer):
     animes = AniListList(many=True, required=False)
 
 
+class AniListImportFilter(serializers.Serializer):
+    provider = serializers.ChoiceField(choices=["anilist"], default="anilist")
+
+
 class AniListMatchedOutput(serializers.Serializer):
-    id = serializers.UUIDField()
-    title = serializers.CharField()
-    thumbnail = serializers.CharField(allow_null=True)
-    status = serializers.CharField(help_text="the AniList list status, simplified")
+    """A matched ``library.selectors.ImportMatch``."""
+
+    id = serializers.UUIDField(source="anime.id")
+    title = serializers.CharField(source="anime.title")
+    thumbnail = BlankAsNullField(source="anime.poster_url")
+    status = serializers.CharField(source="label", help_text="the AniList list status, simplified")
     library_status = serializers.ChoiceField(choices=LibraryEntry.Status.choices)
     matched_by = serializers.CharField(help_text='"mal_id" or "title"')
-    anilist_id = serializers.IntegerField(allow_null=True)
+    anilist_id = serializers.IntegerField(source="entry.anilist_id", allow_null=True)
 
 
 class AniListUnmatchedOutput(serializers.Serializer):
-    anilist_id = serializers.IntegerField(allow_null=True)
-    mal_id = serializers.IntegerField(allow_null=True)
-    title = serializers.CharField(allow_null=True)
-    status = serializers.CharField()
+    """An unmatched ``library.selectors.ImportMatch``."""
+
+    anilist_id = serializers.IntegerField(source="entry.anilist_id", allow_null=True)
+    mal_id = serializers.IntegerField(source="entry.mal_id", allow_null=True)
+    title = serializers.CharField(source="entry_title", allow_null=True)
+    status = serializers.CharField(source="label")
 
 
 class AniListImportOutput(serializers.Serializer):

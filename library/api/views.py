@@ -20,6 +20,7 @@ from accounts.permissions import require
 from kitsu.api import (
     PublicAPIView,
     error_response,
+    filtered,
     int_range,
     optional_uuid_param,
     parse_uuid,
@@ -29,6 +30,7 @@ from kitsu.errors import BadRequest
 from kitsu.pagination import offset_params, paginate
 from library import selectors, services
 from library.api.serializers import (
+    AniListImportFilter,
     AniListImportInput,
     AniListImportOutput,
     ContinueOutput,
@@ -187,17 +189,15 @@ class AniListImportView(PublicAPIView):
     authentication_classes = [OptionalSessionJWTAuthentication]
 
     @extend_schema(
-        parameters=[OpenApiParameter("provider", str, enum=["anilist"])],
+        parameters=[AniListImportFilter],
         request=AniListImportInput,
         responses=AniListImportOutput,
     )
     def post(self, request: Request) -> Response:
-        provider = request.query_params.get("provider", "anilist")
-        if provider != "anilist":
-            raise BadRequest("Invalid provider")
+        filtered(AniListImportFilter, request, status=400)
         data = validated(AniListImportInput, request)
         entries = [
-            services.ImportEntry(
+            selectors.ImportEntry(
                 anilist_id=item["media"].get("id"),
                 mal_id=item["media"].get("idMal"),
                 titles=tuple(
@@ -213,33 +213,9 @@ class AniListImportView(PublicAPIView):
             raise BadRequest("No anime list provided")
         user = request.user if request.user and request.user.is_authenticated else None
         matches = services.anilist_import(entries=entries, user=cast("User | None", user))
-        return Response(AniListImportOutput(_import_body(matches, imported=user is not None)).data)
-
-
-def _import_body(matches: list[services.ImportMatch], *, imported: bool) -> dict[str, Any]:
-    animes, unmatched = [], []
-    for match in matches:
-        library_status, label = services.ANILIST_STATUSES[match.entry.list_status]
-        title = next((t for t in match.entry.titles if t), None)
-        if match.anime is None:
-            unmatched.append(
-                {
-                    "anilist_id": match.entry.anilist_id,
-                    "mal_id": match.entry.mal_id,
-                    "title": title,
-                    "status": label,
-                }
-            )
-            continue
-        animes.append(
-            {
-                "id": str(match.anime.id),
-                "title": match.anime.title,
-                "thumbnail": match.anime.poster_url or None,
-                "status": label,
-                "library_status": library_status,
-                "matched_by": match.matched_by,
-                "anilist_id": match.entry.anilist_id,
-            }
-        )
-    return {"animes": animes, "unmatched": unmatched, "imported": imported}
+        body = {
+            "animes": [match for match in matches if match.anime is not None],
+            "unmatched": [match for match in matches if match.anime is None],
+            "imported": user is not None,
+        }
+        return Response(AniListImportOutput(body).data)

@@ -6,6 +6,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
+from tests.conftest import staff_browser
 from tests.factories import (
     AnimeFactory,
     EpisodeFactory,
@@ -206,16 +207,11 @@ def test_bulk_publish_unpublish_archive_go_through_the_workflow(admin_client):
 
 
 def test_bulk_lock_and_unlock_need_their_permissions(admin_client):
-    from django.contrib.auth.models import Group
-
     anime = _complete()
     _act(admin_client, "lock_records", anime)
     anime.refresh_from_db()
     assert anime.is_locked
-    editor = User.objects.create_user(email="ed@example.com", password="pw", is_staff=True)
-    editor.groups.add(Group.objects.get(name="editor"))
-    client = Client()
-    client.force_login(editor)
+    _, client = staff_browser("editor")
     page = client.get("/admin/catalog/anime/")
     choices = [value for value, _ in page.context["action_form"].fields["action"].choices]
     assert "publish" in choices
@@ -226,16 +222,6 @@ def test_bulk_lock_and_unlock_need_their_permissions(admin_client):
     _act(admin_client, "unlock_records", anime)
     anime.refresh_from_db()
     assert not anime.is_locked
-
-
-def _editor_client(role: str = "editor") -> tuple[Client, User]:
-    from django.contrib.auth.models import Group
-
-    user = User.objects.create_user(email=f"{role}@example.com", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    client = Client()
-    client.force_login(user)
-    return client, user
 
 
 def test_change_page_transitions_locks_and_history(admin_client):
@@ -305,7 +291,7 @@ def test_an_admin_save_of_a_published_anime_without_video_ends_broken_with_a_war
 def test_locked_fields_are_read_only_for_editors_and_saves_are_audited():
     from accounts.models import AuditEntry
 
-    client, editor = _editor_client()
+    editor, client = staff_browser("editor")
     anime = _complete(state="draft", locked_fields=["description"])
     page = client.get(f"/admin/catalog/anime/{anime.pk}/change/")
     form_fields = page.context["adminform"].form.fields
@@ -339,7 +325,7 @@ def test_locked_fields_are_read_only_for_editors_and_saves_are_audited():
 
 
 def test_support_is_read_only_in_the_admin():
-    client, _ = _editor_client("support")
+    _, client = staff_browser("support")
     anime = _complete()
     assert client.get("/admin/catalog/anime/").status_code == 200
     page = client.get(f"/admin/catalog/anime/{anime.pk}/change/")

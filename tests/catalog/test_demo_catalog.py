@@ -63,3 +63,20 @@ def test_malformed_file_is_a_command_error_and_writes_nothing(tmp_path):
     with pytest.raises(CommandError, match="not a valid demo catalog"):
         call_command("load_demo_catalog", path=broken)
     assert Anime.objects.count() == 0
+
+
+def test_genres_whose_names_slugify_alike_get_distinct_stable_slugs(api):
+    """The one genre/studio upsert of the demo loader and the sync: a slug collision appends the
+    Shikimori id (else a counter), in one batch as across batches, and never renames a slug."""
+    from django.db import transaction
+
+    from catalog.services import GenreData, genres_upsert
+
+    with transaction.atomic():
+        genres_upsert([GenreData("Sci-Fi", shikimori_id=24), GenreData("Sci Fi", shikimori_id=99)])
+    with transaction.atomic():
+        genres_upsert(
+            [GenreData("SCI FI"), GenreData("Sci-Fi", shikimori_id=24, name_ru="Фантастика")]
+        )
+    slugs = {genre["name"]: genre["slug"] for genre in api.get("/genres").json()}
+    assert slugs == {"Sci-Fi": "sci-fi", "Sci Fi": "sci-fi-99", "SCI FI": "sci-fi-2"}

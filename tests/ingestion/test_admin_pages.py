@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 from django_q.models import OrmQ
 
-from accounts.models import AuditEntry, User
+from accounts.models import AuditEntry
 from ingestion.models import ParserSettings, SyncLogLine, SyncRun
+from tests.conftest import staff_browser
 
 pytestmark = pytest.mark.django_db
 
 
 def browser(role: str) -> Client:
-    user = User.objects.create_user(email=f"{role}@example.com", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    client = Client()
-    client.force_login(user)
-    return client
+    return staff_browser(role)[1]
 
 
 def act(client: Client, action: str):

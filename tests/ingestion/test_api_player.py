@@ -78,10 +78,15 @@ def test_sources_give_the_kodik_iframe(api, episode_with_kodik):
 
 
 def test_unknown_episode_and_bad_parameters(api, episode_with_kodik):
-    for value in (str(uuid.uuid4()), "steinsgate-3?ep=213", ""):
+    for value in (str(uuid.uuid4()), "steinsgate-3?ep=213"):
         response = api.get("/api/episode/servers", {"animeEpisodeId": value})
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "NOT_FOUND"
+    for path in ("/api/episode/servers", "/api/episode/sources"):
+        for params in ({}, {"animeEpisodeId": ""}):
+            missing = api.get(path, params)
+            assert missing.status_code == 400, (path, params)
+            assert "'animeEpisodeId'" in missing.json()["error"]["details"]
     first, _ = episode_with_kodik
     bad = api.get("/api/episode/sources", {"animeEpisodeId": str(first.pk), "category": "xx"})
     assert bad.status_code == 400

@@ -211,3 +211,21 @@ def test_status_command_reads_runs_from_the_database(upstream):
     assert "succeeded" in out
     run = SyncRun.objects.latest("created_at")
     assert "page 1" in sync("ingestion_status", "--log", str(run.pk))
+
+
+def test_a_sync_page_writes_in_a_constant_number_of_queries(upstream):
+    """The hot write path of a sync: 3 new anime cost the same queries as 30 (no N+1 on
+    anime, genres, studios or their links)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ids = [str(anime.id) for anime in upstream.catalog.ordered()]
+
+    def sync(batch: list[str]) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            call_command("sync_catalog", "--ids", ",".join(batch), stdout=StringIO())
+        return len(captured)
+
+    three, thirty = sync(ids[:3]), sync(ids[3:33])
+    assert Anime.objects.filter(shikimori_id__isnull=False).count() == 33
+    assert three == thirty, (three, thirty)
