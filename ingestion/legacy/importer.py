@@ -13,6 +13,7 @@ commit), because the frontend's bookmarks, local storage and shared links hold o
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import time
 import uuid
@@ -32,7 +33,7 @@ from accounts.hashers import legacy_encoded
 from accounts.models import AuditEntry, LegacyRefreshToken, User
 from accounts.rbac import DEFAULT_ROLE, ROLES, STAFF_ROLES
 from catalog.cache import catalog_changed
-from catalog.models import Anime, Episode, Release
+from catalog.models import Anime, Episode, Genre, Release
 from ingestion.legacy.report import ImportReport, TableReport
 from ingestion.legacy.source import LegacySource
 from ingestion.models import ParserSettings
@@ -87,6 +88,7 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
+@functools.cache
 def _references(model: type[models.Model]) -> list[tuple[type[models.Model], str]]:
     """(model, column) of every foreign key to ``model``, many-to-many tables included."""
     found = []
@@ -122,7 +124,7 @@ class Importer:
     batch_size: int = 2000
     progress: Progress | None = None
     _users: set[uuid.UUID] | None = field(default=None, init=False)
-    _catalog_dirty: bool = field(default=False, init=False)
+    _genres: dict[str, int] = field(default_factory=dict, init=False)
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -383,6 +385,11 @@ class Importer:
     def anime(self) -> None:
         table = self.report.table("anime")
         shikimori = self._shikimori_ids(table)
+        self._genres = {}
+        for genre in Genre.objects.only("id", "name", "name_ru"):
+            for name in (genre.name, genre.name_ru):
+                if name:
+                    self._genres.setdefault(name.strip().lower(), genre.pk)
         sql = "SELECT * FROM anime ORDER BY id"
         for rows in self._batches(table, sql, "anime", size=min(self.batch_size, 1000)):
             with transaction.atomic():
@@ -403,6 +410,7 @@ class Importer:
         create: list[Anime] = []
         update: list[Anime] = []
         fields: set[str] = set()
+        genre_links: list[Any] = []
         for row in rows:
             content, editorial = self._anime_values(row)
             shikimori_id = shikimori.get(row["id"])
@@ -428,6 +436,7 @@ class Importer:
                 )
                 anime.search_document = anime.build_search_document()
                 create.append(anime)
+                genre_links.extend(self._genre_links(table, anime.pk, row["genres"]))
                 table.created += 1
                 continue
             if anime.source == Anime.Source.IMPORT:
@@ -455,8 +464,22 @@ class Importer:
             else:
                 table.unchanged += 1
         Anime.objects.bulk_create(create)
+        Anime.genres.through.objects.bulk_create(genre_links, ignore_conflicts=True)
         if update:
             Anime.objects.bulk_update(update, sorted(fields))
+
+    def _genre_links(self, table: TableReport, anime_id: uuid.UUID, genres: Any) -> list[Any]:
+        """Genre rows of a created anime: the old JSON list of names, matched to Kitsu's
+        genres by name (English or Russian, any case)."""
+        through = Anime.genres.through
+        links = {}
+        for name in genres if isinstance(genres, list) else []:
+            genre_id = self._genres.get(str(name).strip().lower())
+            if genre_id is None:
+                table.note("genre names unknown to Kitsu (not linked)")
+            else:
+                links[genre_id] = through(anime_id=anime_id, genre_id=genre_id)
+        return list(links.values())
 
     def releases(self) -> None:
         table = self.report.table("releases")

@@ -17,6 +17,7 @@ from typing import Any
 import bcrypt
 import psycopg
 from django.conf import settings
+from psycopg.types.json import Json
 
 SCHEMA = Path(__file__).resolve().parent / "legacy-schema.sql"
 SHARED_SCHEMA = Path("/work/shared/reference/legacy-schema.sql")
@@ -172,6 +173,7 @@ def fill(url: str) -> Legacy:
             "Hand Made Show",
             description="entered by hand",
             poster_url="https://img.example/p.jpg",
+            genres=Json(["drama", "Unknown Genre"]),
         )
         anime(
             "locked",

@@ -16,10 +16,11 @@ import psycopg
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEntry, LegacyRefreshToken, User
-from catalog.models import Anime, Episode, Release
+from catalog.models import Anime, Episode, Genre, Release
 from ingestion.models import ParserSettings
 from library.models import Favorite, WatchProgress
 from tests.factories import AnimeFactory
@@ -45,6 +46,7 @@ def kitsu_before(db: Any) -> dict[str, Any]:
     """What Kitsu holds before the cut-over: a user who registered on Kitsu with an old
     address, and Steins;Gate synced from Shikimori (its own UUID, a season, two episodes)."""
     taken = User.objects.create_user(email="taken@example.com", password="kitsu password 9")
+    Genre.objects.create(name="Drama", slug="drama", name_ru="Драма")
     synced = AnimeFactory(shikimori_id=9253, title="Steins;Gate", title_ru="")
     release = Release.objects.create(anime=synced, ordering=1, title="Steins;Gate")
     episode = Episode.objects.create(release=release, number=1, title="Turning Point")
@@ -149,6 +151,8 @@ def test_anime_keep_their_old_uuids_and_editorial_state(legacy, kitsu_before, tm
     manual = api.get(f"/anime/{legacy.anime['manual']}").json()
     assert manual["title"] == "Hand Made Show"
     assert Anime.objects.get(pk=legacy.anime["manual"]).shikimori_id is None
+    assert [g["name"] for g in manual["genres"]] == ["Drama"]
+    assert notes["genre names unknown to Kitsu (not linked)"] == 1
     # Locks, via the manual binding too; soft deletion; drafts stay out of the public API.
     locked = Anime.objects.get(pk=legacy.anime["locked"])
     assert locked.locked_fields == ["title"]
@@ -272,6 +276,13 @@ def test_parser_settings_and_audit_log_carry_over(legacy, kitsu_before, tmp_path
     assert len(imported[1].entity_id) == 200
     # The settings change itself is audited (not marked imported: Kitsu made it).
     assert AuditEntry.objects.filter(action="parser_settings.import", imported=False).count() == 1
+    # The Django admin's audit log filters on the mark.
+    admin = User.objects.create_superuser(email="root@example.com", password="root password 1")
+    browser = Client()
+    browser.force_login(admin)
+    page = browser.get("/admin/accounts/auditentry/", {"imported__exact": "1"})
+    assert page.status_code == 200
+    assert page.context["cl"].result_count == 2
 
 
 def kitsu_state() -> dict[str, Any]:
