@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEntry, LegacyRefreshToken, User
@@ -454,3 +458,20 @@ def test_kill_9_mid_import_then_rerun_reaches_the_same_end_state(legacy_url, tmp
     )
     assert third.returncode == 0, third.stderr
     assert json.loads((tmp_path / "third.json").read_text())["changes"] == 0
+
+
+def test_logout_with_an_old_refresh_token_ends_it(db):
+    user = User.objects.create_user(email="old@example.com", password="old password 77")
+    plain = "x8Q-old-backend-token_abcdefghijklmnopqrstuvw"
+    LegacyRefreshToken.objects.create(
+        id=uuid.uuid4(),
+        user=user,
+        token_hash=hashlib.sha256(plain.encode()).hexdigest(),
+        expires_at=timezone.now() + timedelta(days=3),
+        created_at=timezone.now(),
+    )
+    api = APIClient()
+    assert api.post("/auth/logout", {"refresh_token": plain}, format="json").status_code == 204
+    response = api.post("/auth/refresh", {"refresh_token": plain}, format="json")
+    assert response.status_code == 401
+    assert not user.sessions.exists()
