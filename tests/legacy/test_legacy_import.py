@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import signal
@@ -475,3 +476,20 @@ def test_logout_with_an_old_refresh_token_ends_it(db):
     response = api.post("/auth/refresh", {"refresh_token": plain}, format="json")
     assert response.status_code == 401
     assert not user.sessions.exists()
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_gets_a_progress_bar_and_a_summary(legacy, kitsu_before):
+    out = Terminal()
+    call_command("import_legacy", "--source", legacy.url, "--only", "users", stdout=out)
+    text = out.getvalue()
+    assert "\rusers           [##############################] 7/7" in text
+    assert "users                   7        5        0          0        2" in text
+    plain = io.StringIO()
+    call_command("import_legacy", "--source", legacy.url, "--only", "users", stdout=plain)
+    assert "[#" not in plain.getvalue()
+    assert "changed 0 rows" in plain.getvalue()
