@@ -73,6 +73,7 @@ EDITORIAL_FIELDS = (
 LOCK_FIELD_NAMES = {name: name for name in CONTENT_FIELDS} | {"poster": "poster_url"}
 
 Progress = Callable[[str, int, int], None]
+AUDITED_ENTITIES: dict[type[models.Model], str] = {Anime: "anime"}
 
 
 def _text(value: Any, limit: int) -> str:
@@ -108,6 +109,12 @@ def rekey(model: type[models.Model], old_pk: Any, new_pk: Any) -> None:
     pk = model._meta.pk
     assert pk is not None
     model._base_manager.filter(pk=old_pk).update(**{pk.attname: new_pk})
+    # Kitsu's own audit history of the row follows it (entity ids are strings, not keys).
+    entity_type = AUDITED_ENTITIES.get(model)
+    if entity_type is not None:
+        AuditEntry.objects.filter(entity_type=entity_type, entity_id=str(old_pk)).update(
+            entity_id=str(new_pk)
+        )
 
 
 def _apply(obj: models.Model, values: dict[str, Any]) -> list[str]:

@@ -56,6 +56,9 @@ def kitsu_before(db: Any) -> dict[str, Any]:
     release = Release.objects.create(anime=synced, ordering=1, title="Steins;Gate")
     episode = Episode.objects.create(release=release, number=1, title="Turning Point")
     Episode.objects.create(release=release, number=2)
+    AuditEntry.objects.create(
+        actor_type="system", action="anime.update", entity_type="anime", entity_id=str(synced.pk)
+    )
     return {"taken": taken, "synced": synced, "release": release, "episode": episode}
 
 
@@ -149,6 +152,8 @@ def test_anime_keep_their_old_uuids_and_editorial_state(legacy, kitsu_before, tm
     assert matched.json()["title"] == "Steins;Gate"
     assert api.get(f"/anime/{synced.pk}").status_code == 404
     assert Anime.objects.get(pk=legacy.anime["matched"]).shikimori_id == 9253
+    history = AuditEntry.objects.filter(entity_type="anime", action="anime.update")
+    assert list(history.values_list("entity_id", flat=True)) == [str(legacy.anime["matched"])]
     notes = report["tables"]["anime"]["notes"]
     assert notes["matched to Kitsu anime by Shikimori id (took the old UUID)"] == 1
     # With an external row but unknown to Kitsu, and without any: created from the old row.
@@ -328,7 +333,7 @@ def test_dry_run_reports_the_real_run_and_writes_nothing(legacy, kitsu_before, t
     before = kitsu_state()
     dry = run(legacy.url, tmp_path, "--dry-run")
     assert kitsu_state() == before
-    assert not AuditEntry.objects.exists()
+    assert not AuditEntry.objects.exclude(action="anime.update").exists()
     real = run(legacy.url, tmp_path)
     assert dry["dry_run"]
     assert not real["dry_run"]
