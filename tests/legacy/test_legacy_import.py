@@ -89,6 +89,13 @@ def test_users_log_in_with_their_old_passwords_and_the_hash_is_upgraded(
     legacy, kitsu_before, tmp_path
 ):
     report = run(legacy.url, tmp_path)
+    # The Django admin shows the imported hash like any other (the hasher's summary).
+    root = User.objects.create_superuser(email="root@example.com", password="root password 1")
+    browser = Client()
+    browser.force_login(root)
+    page = browser.get(f"/admin/accounts/user/{legacy.users['sha']}/change/")
+    assert page.status_code == 200
+    assert b"legacy_bcrypt" in page.content
     users = report["tables"]["users"]
     assert users["created"] == 5  # sha, plain, editor, inactive, dup_old
     for key, password in legacy.passwords.items():
