@@ -67,8 +67,17 @@ class UserAdmin(DjangoUserAdmin):
 class AuditEntryAdmin(admin.ModelAdmin):
     """The audit log, read-only for the roles that hold audit.view (append-only)."""
 
-    list_display = ("created_at", "actor", "actor_type", "action", "entity_type", "entity_id")
-    list_filter = ("action", "entity_type", "actor_type")
+    list_display = (
+        "created_at",
+        "actor",
+        "actor_type",
+        "action",
+        "entity_type",
+        "entity_id",
+        "imported",
+    )
+    # "imported": carried over from the old backend by import_legacy.
+    list_filter = ("action", "entity_type", "actor_type", "imported")
     list_select_related = ("actor",)
     search_fields = ("entity_id", "actor__email", "reason")
     date_hierarchy = "created_at"

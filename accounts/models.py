@@ -90,6 +90,26 @@ class Session(models.Model):
         self.save(update_fields=["revoked_at", "revoked_reason"])
 
 
+class LegacyRefreshToken(models.Model):
+    """A refresh token the old backend issued (imported by ``import_legacy``): only the
+    SHA-256 hex of the token the frontend holds. Accepted once by ``POST /auth/refresh``, which
+    turns it into a normal Kitsu session (``session``); never accepted again."""
+
+    id = models.UUIDField(primary_key=True, editable=False)  # the old row's id
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="legacy_tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+    imported_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+    session = models.ForeignKey(
+        Session, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"legacy token of {self.user_id}"
+
+
 class Rbac(models.Model):
     """Carries Kitsu's RBAC permissions (``anime.view``...); no table (see accounts.rbac)."""
 
@@ -116,13 +136,15 @@ class AuditEntry(models.Model):
     actor_type = models.CharField(max_length=16, choices=ActorType.choices)
     action = models.CharField(max_length=100)  # e.g. "anime.update", "parser.mode_change"
     entity_type = models.CharField(max_length=50)
-    entity_id = models.CharField(max_length=64, blank=True)
+    entity_id = models.CharField(max_length=255, blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     reason = models.TextField(blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Carried over from the old backend's audit_logs by import_legacy (same id).
+    imported = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]

@@ -22,7 +22,7 @@ from django.utils import timezone
 from rest_framework import status
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.models import Session, User
+from accounts.models import LegacyRefreshToken, Session, User
 from accounts.rbac import DEFAULT_ROLE, ROLES, STAFF_ROLES
 from kitsu.errors import ApiError, BadRequest
 
@@ -128,7 +128,10 @@ def session_refresh(*, refresh_token: str, client: ClientInfo) -> TokenPair:
 
     A token that names a live session but does not match its current secret is a rotated
     (stolen or replayed) token: the whole session is revoked and the caller gets 403.
+    A token of the old backend (no ``.``; imported by ``import_legacy``) is accepted once.
     """
+    if "." not in refresh_token:
+        return _legacy_refresh(refresh_token=refresh_token, client=client)
     session_id, secret = _parse_refresh(refresh_token)
     reused = False
     with transaction.atomic():
@@ -159,8 +162,48 @@ def session_refresh(*, refresh_token: str, client: ClientInfo) -> TokenPair:
     return pair
 
 
+def _legacy_refresh(*, refresh_token: str, client: ClientInfo) -> TokenPair:
+    """An old backend's refresh token (stored as its SHA-256 hex): still valid and never used
+    -> a new Kitsu session. Unknown, expired or already used -> 401; presenting it a second
+    time also ends the session it became (the same theft rule as a rotated Kitsu token)."""
+    replayed = False
+    with transaction.atomic():
+        legacy = (
+            LegacyRefreshToken.objects.select_for_update()
+            .select_related("user")
+            .filter(token_hash=_digest(refresh_token))
+            .first()
+        )
+        if legacy is None:
+            raise AuthError("Invalid token")
+        if legacy.used_at is not None:
+            if legacy.session_id is not None:
+                sessions_revoke(
+                    user=legacy.user, reason="legacy token reuse", session_id=legacy.session_id
+                )
+            replayed = True
+        else:
+            if legacy.expires_at <= timezone.now():
+                raise AuthError("Token has expired")
+            if not legacy.user.is_active:
+                raise AuthError("User is inactive")
+            pair = session_create(user=legacy.user, client=client)
+            legacy.used_at = timezone.now()
+            legacy.session = pair.session
+            legacy.save(update_fields=["used_at", "session"])
+    if replayed:  # raised after the commit, so the revocation sticks
+        raise AuthError("Invalid token")
+    return pair
+
+
 def session_logout(*, refresh_token: str) -> None:
     """Revoke the session of ``refresh_token``; unknown or stale tokens are ignored."""
+    if "." not in refresh_token:  # an old backend's token: it can no longer be used
+        with transaction.atomic():
+            LegacyRefreshToken.objects.filter(
+                token_hash=_digest(refresh_token), used_at__isnull=True
+            ).update(used_at=timezone.now())
+        return
     try:
         session_id, secret = _parse_refresh(refresh_token)
     except AuthError:

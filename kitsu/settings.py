@@ -223,6 +223,9 @@ CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30, minimum=0)
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Users imported from the old backend's database (manage.py import_legacy): its bcrypt
+    # hashes as they were, checked over the SHA-256 hex pre-hash, then over the plain password.
+    "accounts.hashers.LegacyBcryptPasswordHasher",
     # Users imported from the old backend: bcrypt over a SHA-256 pre-hash, and plain bcrypt.
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.BCryptPasswordHasher",
@@ -245,6 +248,9 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
 }
 REFRESH_TOKEN_LIFETIME = timedelta(days=env_int("JWT_REFRESH_DAYS", 14, minimum=1))
+# The old FastAPI backend's database, read (never written) by `manage.py import_legacy`
+# when no --source is given (docs/cutover.md).
+LEGACY_DATABASE_URL = env_str("LEGACY_DATABASE_URL", "")
 
 # Client IP: REMOTE_ADDR, or the address TRUSTED_PROXY_COUNT hops back in X-Forwarded-For
 # (set it to the number of reverse proxies in front of gunicorn; 0 trusts no header).
