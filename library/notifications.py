@@ -90,6 +90,31 @@ def highest_playable_episodes() -> dict[uuid.UUID, int]:
     return highest
 
 
+def _absolute_numbers(releases: list[tuple[int, list[int], list[int]]]) -> list[int]:
+    """``(ordering, episode numbers, playable numbers)`` per release -> the playable episodes'
+    numbers in the anime's numbering (a later release continues after the earlier ones)."""
+    numbers, offset = [], 0
+    for _, episodes, playable in sorted(releases):
+        numbers += [offset + n for n in playable]
+        offset += max(episodes, default=0)
+    return sorted(numbers)
+
+
+def _playable_numbers(anime_id: uuid.UUID) -> list[int]:
+    playable = Exists(PlaybackSource.objects.filter(episode_id=OuterRef("pk")))
+    rows = (
+        Episode.objects.filter(release__anime_id=anime_id)
+        .annotate(playable=playable)
+        .values_list("release__ordering", "number", "playable")
+    )
+    by_release: dict[int, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+    for ordering, number, is_playable in rows:
+        by_release[ordering][0].append(number)
+        if is_playable:
+            by_release[ordering][1].append(number)
+    return _absolute_numbers([(o, e, p) for o, (e, p) in by_release.items()])
+
+
 def new_episodes_notify(*, now: datetime | None = None) -> DetectionReport:
     """The detection job (see the module docstring). Safe to run concurrently and again."""
     now = now or timezone.now()
@@ -144,8 +169,9 @@ def _fan_out(*, anime_id: uuid.UUID, top: int, now: datetime) -> int | None:
         )
         if mark is None or mark >= top:
             return None
+        new = [n for n in _playable_numbers(anime_id) if mark < n <= top]
         inserted = 0
-        for number in range(max(mark + 1, top - MAX_EPISODES_PER_RUN + 1), top + 1):
+        for number in new[-MAX_EPISODES_PER_RUN:]:
             inserted += notifications_insert(anime_id=anime_id, episode_number=number, at=now)
         EpisodeWatermark.objects.filter(anime_id=anime_id).update(
             episode_number=top, updated_at=now

@@ -140,6 +140,7 @@ class CalendarFeedView(PublicAPIView):
         return (JSONRenderer(), JSONRenderer.media_type)
 
     @extend_schema(
+        operation_id="users_me_calendar_feed",
         parameters=[
             OpenApiParameter("token", str, required=True, description="the feed's secret"),
             OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER),
