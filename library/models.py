@@ -195,7 +195,7 @@ class EpisodeWatermark(models.Model):
     """The highest playable episode number the notification job has handled per anime."""
 
     anime = models.OneToOneField(
-        Anime, on_delete=models.CASCADE, primary_key=True, related_name="+"
+        Anime, on_delete=models.PROTECT, primary_key=True, related_name="+"
     )
     episode_number = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
