@@ -15,6 +15,7 @@ unpublished or soft-deleted is hidden (not deleted) and reappears when it is rep
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta
 
@@ -30,6 +31,7 @@ Status = LibraryEntry.Status
 WATCHING_STATUSES = (Status.WATCHING, Status.REWATCHING)
 DEFAULT_STATUSES = (*WATCHING_STATUSES, Status.PLANNED)
 CALENDAR_DAYS = 30
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
 
 _VISIBLE = public_anime("anime__")
 
@@ -83,7 +85,7 @@ def notification_settings_get(*, user: User) -> NotificationSettings:
 
 def notification_settings_by_token(*, token: str) -> NotificationSettings | None:
     """The settings row whose calendar token is ``token`` (an active user's), else None."""
-    if not token or len(token) > 64:
+    if not _TOKEN.fullmatch(token):  # what calendar_token_rotate issues, nothing else
         return None
     return (
         NotificationSettings.objects.filter(calendar_token=token, user__is_active=True)

@@ -9,9 +9,12 @@ episode with a per-anime watermark:
   flood of old episodes on the first run, or for an anime the catalog just imported);
 * an anime that is not public advances its watermark silently: hidden anime produce no
   notifications, not even later when republished;
-* a public anime above its watermark gets, for each new episode number (the newest
+* a public anime above its watermark gets, for each new playable episode number (the newest
   ``MAX_EPISODES_PER_RUN`` at most), one INSERT ... SELECT of a notification per follower,
   and its watermark advanced in the same transaction.
+
+"Playable" means at least one playback source, whichever sync brought it: an episode the
+episode sync adds, or the calendar's aired slot (same numbering) once its sources arrive.
 
 Exactly once: the UNIQUE (user, anime, episode_number) constraint and ON CONFLICT DO NOTHING
 make a second job, a retried job or a job killed half-way unable to add a second row; the
