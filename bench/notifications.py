@@ -192,7 +192,22 @@ def enqueue_cost() -> float:
     return statistics.median(timings)
 
 
-def unread_count_load(args: argparse.Namespace, database_url: str) -> dict[str, float]:
+def unread_count_plan() -> str:
+    """EXPLAIN ANALYZE of the count the endpoint runs (one follower's unread)."""
+    from django.db import connection
+
+    from accounts.models import User
+    from library.notification_selectors import notification_list
+
+    user = User.objects.get(email="u0@bench.example")
+    unread = notification_list(user=user, unread_only=True).order_by()
+    sql, params = unread.values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN ANALYZE SELECT COUNT(*) FROM ({sql}) q", params)  # noqa: S608
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def unread_count_load(args: argparse.Namespace, database_url: str) -> list[dict[str, float]]:
     from django.contrib.auth.models import Group
 
     from accounts.models import User
@@ -219,29 +234,30 @@ def unread_count_load(args: argparse.Namespace, database_url: str) -> dict[str, 
         log_path=Path(tempfile.gettempdir()) / "kitsu-bench-notifications-gunicorn.log",
     )
     server.start()
-    timings: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    per_client = args.requests // args.concurrency
+    headers = {"Authorization": f"Bearer {pair.access_token}"}
 
-    def client_loop() -> None:
-        nonlocal errors
-        headers = {"Authorization": f"Bearer {pair.access_token}"}
-        with httpx.Client(base_url=server.base_url, headers=headers, trust_env=False) as client:
-            for _ in range(20):
-                client.get("/notifications/unread-count")  # warm-up
-            mine = []
-            for _ in range(per_client):
-                started = time.perf_counter()
-                response = client.get("/notifications/unread-count")
-                mine.append((time.perf_counter() - started) * 1000)
-                if response.status_code != 200 or response.json()["unread"] < 1:
-                    with lock:
-                        errors += 1
-            with lock:
-                timings.extend(mine)
+    def measure(path: str) -> dict[str, float]:
+        timings: list[float] = []
+        errors = 0
+        lock = threading.Lock()
+        per_client = args.requests // args.concurrency
 
-    try:
+        def client_loop() -> None:
+            nonlocal errors
+            with httpx.Client(base_url=server.base_url, headers=headers, trust_env=False) as c:
+                for _ in range(20):
+                    c.get(path)  # warm-up
+                mine = []
+                for _ in range(per_client):
+                    started = time.perf_counter()
+                    response = c.get(path)
+                    mine.append((time.perf_counter() - started) * 1000)
+                    if response.status_code != 200:
+                        with lock:
+                            errors += 1
+                with lock:
+                    timings.extend(mine)
+
         threads = [threading.Thread(target=client_loop) for _ in range(args.concurrency)]
         started = time.perf_counter()
         for thread in threads:
@@ -249,16 +265,21 @@ def unread_count_load(args: argparse.Namespace, database_url: str) -> dict[str, 
         for thread in threads:
             thread.join()
         wall = time.perf_counter() - started
+        timings.sort()
+        return {
+            "requests": len(timings),
+            "errors": errors,
+            "rps": len(timings) / wall,
+            "p50": percentile(timings, 50),
+            "p99": percentile(timings, 99),
+        }
+
+    try:
+        # The same signed-in user on a one-row favorites page: what any authenticated read
+        # costs here (session check, permissions, one small query), for the ratio.
+        return [measure("/notifications/unread-count"), measure("/favorites?limit=1")]
     finally:
         server.stop()
-    timings.sort()
-    return {
-        "requests": len(timings),
-        "errors": errors,
-        "rps": len(timings) / wall,
-        "p50": percentile(timings, 50),
-        "p99": percentile(timings, 99),
-    }
 
 
 def main() -> None:
@@ -293,13 +314,30 @@ def main() -> None:
         headers.append("Python bulk_create fan-out (ms)")
     print(markdown_table(headers, fan_out_table(args, followed)))
     print(f"\nthe sync's own cost (the hook's async_task, median of 200): {enqueue_cost():.2f} ms")
-    load_result = unread_count_load(args, args.database_url)
+    print("\nthe unread count's query plan (a follower with unread notifications):")
+    print(unread_count_plan())
+    count, baseline = unread_count_load(args, args.database_url)
+    print(f"\n{args.workers} gunicorn workers, {args.concurrency} client threads:\n")
     print(
-        f"\nGET /notifications/unread-count, {args.workers} gunicorn workers, "
-        f"{args.concurrency} clients: {load_result['requests']:.0f} requests, "
-        f"{load_result['errors']:.0f} errors, {load_result['rps']:.0f} req/s, "
-        f"p50 {load_result['p50']:.1f} ms, p99 {load_result['p99']:.1f} ms"
+        markdown_table(
+            ["endpoint", "requests", "errors", "req/s", "p50 (ms)", "p99 (ms)"],
+            [
+                [
+                    name,
+                    f"{row['requests']:.0f}",
+                    f"{row['errors']:.0f}",
+                    f"{row['rps']:.0f}",
+                    f"{row['p50']:.1f}",
+                    f"{row['p99']:.1f}",
+                ]
+                for name, row in (
+                    ("GET /notifications/unread-count", count),
+                    ("GET /favorites?limit=1 (baseline)", baseline),
+                )
+            ],
+        )
     )
+    print(f"unread-count throughput / baseline: {count['rps'] / baseline['rps']:.2f}")
 
 
 if __name__ == "__main__":
