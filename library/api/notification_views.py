@@ -99,7 +99,12 @@ class MarkReadView(APIView):
 class NotificationDetailView(APIView):
     permission_classes = WRITE
 
-    @extend_schema(responses={204: None})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("notification_id", int_range(1, BIGINT_MAX), OpenApiParameter.PATH)
+        ],
+        responses={204: None},
+    )
     def delete(self, request: Request, notification_id: str) -> Response:
         notifications.notification_delete(
             user=signed_in_user(request), notification_id=_notification_id(notification_id)
