@@ -323,7 +323,9 @@ class FakeCatalog:
 
         Attribute-backed keys (``name``, ``score``, ``status``, ``episodes_aired``, ...) change
         every view of the anime (list, detail, calendar, Kodik titles); ``english``/``japanese``
-        take a list or a string; any other key is written as-is into the Shikimori JSON. Its
+        take a list or a string; ``kodik_episodes`` (an int) makes every Kodik material of a
+        series carry that many episodes in all (its last season grows or shrinks: a new
+        episode uploaded); any other key is written as-is into the Shikimori JSON. Its
         ``updated_at`` and its Kodik materials' ``updated_at`` become ``now``.
         """
         with self._lock:
@@ -335,6 +337,12 @@ class FakeCatalog:
                     setattr(anime, key, date.fromisoformat(value) if value else None)
                 elif key == "updated_at":
                     anime.updated_at = datetime.fromisoformat(value)
+                elif key == "kodik_episodes":
+                    for material in anime.kodik:
+                        if material.season_episodes:
+                            earlier = material.season_episodes[:-1]
+                            last = max(1, int(value) - sum(earlier))
+                            material.season_episodes = (*earlier, last)
                 elif key in _MUTABLE_ATTRS:
                     setattr(anime, key, value)
                 else:

@@ -1,4 +1,5 @@
-"""Kitsu's django-q2 schedules (syncs and the session purge), created idempotently by name.
+"""Kitsu's django-q2 schedules (syncs, the session purge, the new-episode notification job
+and the notification purge), created idempotently by name.
 
 This module is their one owner: ``schedules_ensure`` runs after every ``migrate``
 (post_migrate), by ``manage.py ensure_schedules`` and whenever the parser settings change;
@@ -34,6 +35,17 @@ def schedule_specs(update_interval_minutes: int) -> dict[str, dict[str, Any]]:
             "minutes": update_interval_minutes,
         },
         # Not ingestion's own, but all schedules are kept in one place.
+        "library.notify_new_episodes": {  # also queued after every episode/calendar run
+            "func": "library.tasks.notify_new_episodes",
+            "args": None,
+            "schedule_type": "I",
+            "minutes": 15,
+        },
+        "library.purge_notifications": {
+            "func": "library.tasks.purge_notifications",
+            "args": None,
+            "schedule_type": "D",
+        },
         "accounts.purge_sessions": {
             "func": "accounts.tasks.purge_sessions",
             "args": None,

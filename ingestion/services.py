@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from accounts.audit import audited
 from ingestion import sync
@@ -165,6 +166,8 @@ def run_execute(run_id: int, *, progress: ProgressCallback | None = None) -> Syn
             _finish(run, SyncRun.Status.FAILED, f"{exc.__class__.__name__}: {exc}")
         else:
             _finish(run, SyncRun.Status.SUCCEEDED, "")
+    if run.kind != SyncRun.Kind.CATALOG and not run.dry_run:  # issue 13: new-episode check
+        transaction.on_commit(lambda: async_task("library.tasks.notify_new_episodes"))
     return run
 
 

@@ -218,6 +218,8 @@ HEALTH_READY_TIMEOUT = env_float("HEALTH_READY_TIMEOUT", 1.5)
 if HEALTH_READY_TIMEOUT <= 0:
     raise ImproperlyConfigured("HEALTH_READY_TIMEOUT must be > 0 (seconds)")
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30, minimum=0)
+# New-episode notifications (library.notifications): purged this many days after they arrive.
+NOTIFICATIONS_RETENTION_DAYS = env_int("NOTIFICATIONS_RETENTION_DAYS", 90, minimum=1)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

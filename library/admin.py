@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from library.models import EpisodeView, Favorite, LibraryEntry, WatchProgress
+from library.models import EpisodeView, Favorite, LibraryEntry, Notification, WatchProgress
 
 
 class _UserDataAdmin(admin.ModelAdmin):
@@ -46,3 +46,8 @@ class EpisodeViewAdmin(_UserDataAdmin):
 class LibraryEntryAdmin(_UserDataAdmin):
     list_display = ("user", "anime", "status", "score", "episodes_watched", "updated_at")
     list_filter = ("status",)
+
+
+@admin.register(Notification)
+class NotificationAdmin(_UserDataAdmin):
+    list_display = ("user", "anime", "episode_number", "available_at", "read_at")

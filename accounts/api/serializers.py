@@ -7,6 +7,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.models import Session, User
+from library.api.notification_serializers import (
+    NotificationSettingsInput,
+    NotificationSettingsOutput,
+)
 
 
 class CredentialsInput(serializers.Serializer):
@@ -50,7 +54,11 @@ class PasswordChangeInput(serializers.Serializer):
 
 
 class ProfileInput(serializers.Serializer):
-    avatar = serializers.URLField(max_length=500, allow_blank=True, allow_null=True)
+    """A partial update: the fields sent are changed, the others kept."""
+
+    avatar = serializers.URLField(max_length=500, allow_blank=True, allow_null=True, required=False)
+    # The library app's follow settings (issue 13), shown and edited with the profile.
+    notifications = NotificationSettingsInput(required=False)
 
 
 class TokenPairOutput(serializers.Serializer):
@@ -67,6 +75,7 @@ class MeOutput(serializers.Serializer):
     created_at = serializers.DateTimeField(source="user.created_at")
     role = serializers.CharField()
     permissions = serializers.ListField(child=serializers.CharField())
+    notifications = NotificationSettingsOutput(help_text="new-episode notification settings")
 
     def get_avatar(self, profile: dict[str, Any]) -> str | None:
         return profile["user"].avatar or None

@@ -26,11 +26,13 @@ from accounts.api.serializers import (
     TokenPairOutput,
 )
 from accounts.authentication import signed_in_user
+from accounts.models import User
 from accounts.permissions import require
 from accounts.ratelimits import login_limits, refresh_limit, register_limit
 from kitsu.api import PublicAPIView, error_response, parse_uuid, validated
 from kitsu.errors import NotFound
 from kitsu.pagination import paginate
+from library import notification_selectors, notifications
 
 
 def _tokens(pair: services.TokenPair, status_code: int = 200) -> Response:
@@ -106,18 +108,31 @@ def _current_session(request: Request) -> str | None:
     return str(token["sid"]) if token is not None else None
 
 
+def _me(request: Request, user: User) -> Response:
+    profile = selectors.user_profile(user)
+    # The library app's notification settings (issue 13) travel with the profile.
+    profile["notifications"] = notification_selectors.notification_settings_get(user=user)
+    return Response(MeOutput(profile, context={"request": request}).data)
+
+
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=MeOutput)
     def get(self, request: Request) -> Response:
-        return Response(MeOutput(selectors.user_profile(signed_in_user(request))).data)
+        return _me(request, signed_in_user(request))
 
     @extend_schema(request=ProfileInput, responses=MeOutput)
     def patch(self, request: Request) -> Response:
         data = validated(ProfileInput, request)
-        user = services.user_update(user=signed_in_user(request), avatar=data["avatar"] or "")
-        return Response(MeOutput(selectors.user_profile(user)).data)
+        user = signed_in_user(request)
+        if "avatar" in data:
+            user = services.user_update(user=user, avatar=data["avatar"] or "")
+        if "notifications" in data:
+            notifications.notification_settings_update(
+                user=user, follow_mode=data["notifications"]["follow_mode"]
+            )
+        return _me(request, user)
 
 
 class PasswordView(APIView):

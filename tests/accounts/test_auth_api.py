@@ -127,7 +127,10 @@ def test_legacy_bcrypt_passwords_work_and_are_upgraded_to_argon2(api, scheme, pr
 
 def test_me_shape(api, tokens):
     body = api.get("/users/me", **bearer(tokens["access_token"])).json()
-    assert set(body) == {"id", "email", "is_active", "avatar", "created_at", "role", "permissions"}
+    assert set(body) == {
+        *("id", "email", "is_active", "avatar", "created_at", "role", "permissions"),
+        "notifications",
+    }
     assert body["email"] == "ann@example.com"
     assert body["avatar"] is None
     assert body["is_active"] is True
