@@ -29,7 +29,11 @@ Control API (never logged, never faulted), JSON bodies:
 * ``POST /_control/catalog`` ``{"anime": N, "seed": 1}`` regenerates the catalog (drops
   mutations); ``GET /_control/catalog`` describes it.
 * ``POST /_control/config`` ``{"kodik_token": "...", "kodik_token_error_status": 403,
-  "require_user_agent": false}``.
+  "require_user_agent": false, "shikimori_rate_limits": [[5, 1], [90, 60]]}``. The rate
+  limits make Shikimori's endpoints behave like its rack-attack: fixed windows at a random
+  phase, every request counted, ``429 Retry later`` over a limit (``[]`` turns them off;
+  ``--shikimori-limits 5/1,90/60`` on the command line). The request log keeps each
+  request's arrival time and status, so a test can check any sliding window.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import binascii
 import bisect
 import contextlib
 import json
+import random
 import socket
 import socketserver
 import sys
@@ -175,6 +180,10 @@ class UpstreamState:
         self.kodik_token = kodik_token
         self.kodik_token_error_status = 200
         self.require_user_agent = True
+        # Shikimori's rack-attack limits: (limit, seconds, phase) fixed windows; see
+        # set_rate_limits.
+        self.rate_windows: list[tuple[int, float, float]] = []
+        self._rate_counts: dict[tuple[int, int], int] = {}
         self.lock = threading.Lock()
         self.faults: list[Fault] = []
         self.log: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
@@ -252,6 +261,33 @@ class UpstreamState:
             entries = list(self.log)
         return [dict(e) for e in entries if e["path"].startswith(path_prefix)]
 
+    def set_rate_limits(self, windows: list[tuple[int, float]], phase: float | None = None) -> None:
+        """Enforce Shikimori's limits like rack-attack: fixed windows (``limit`` requests per
+        ``seconds``) that start at a random phase (or ``phase``) rather than on the clock's
+        whole seconds, every request counted (throttled ones too), 429 over the limit."""
+        with self.lock:
+            self.rate_windows = [
+                (
+                    int(limit),
+                    float(seconds),
+                    random.uniform(0, float(seconds)) if phase is None else phase,
+                )
+                for limit, seconds in windows
+            ]
+            self._rate_counts.clear()
+
+    def _throttled(self, now: float) -> bool:
+        with self.lock:
+            over = False
+            for index, (limit, seconds, phase) in enumerate(self.rate_windows):
+                key = (index, int((now - phase) // seconds))
+                count = self._rate_counts.get(key, 0) + 1
+                self._rate_counts[key] = count
+                over = over or count > limit
+            if len(self._rate_counts) > CACHE_LIMIT:
+                self._rate_counts.clear()
+            return over
+
     def set_catalog(self, anime: int, seed: int) -> FakeCatalog:
         self.catalog = FakeCatalog(anime, seed)
         return self.catalog
@@ -261,17 +297,24 @@ class UpstreamState:
     def handle(self, req: Request) -> Reply:
         if req.path.startswith("/_control/"):
             return self._control(req)
+        arrived = time.time()
         entry = {
             "method": req.method,
             "path": req.path,
             "query": req.query,
-            "time": time.time(),
+            "time": arrived,
             "user_agent": req.headers.get("User-Agent"),
             "body": req.body.decode("utf-8", "replace"),
             "status": None,
         }
         with self.lock:
             self.log.append(entry)
+        is_shikimori = req.path == "/api" or (
+            req.path.startswith("/api/") and not req.path.startswith(STREAM_PREFIX)
+        )
+        if is_shikimori and self.rate_windows and self._throttled(arrived):
+            entry["status"] = 429
+            return text_reply(429, "Retry later\n")
         reply = self._faulted(req)
         entry["status"] = reply.status
         return reply
@@ -699,12 +742,17 @@ class UpstreamState:
                 self.kodik_token_error_status = int(data["kodik_token_error_status"])
             if "require_user_agent" in data:
                 self.require_user_agent = bool(data["require_user_agent"])
+            if "shikimori_rate_limits" in data:
+                self.set_rate_limits(
+                    [(int(limit), float(sec)) for limit, sec in data["shikimori_rate_limits"]]
+                )
             return json_reply(
                 200,
                 {
                     "kodik_token": self.kodik_token,
                     "kodik_token_error_status": self.kodik_token_error_status,
                     "require_user_agent": self.require_user_agent,
+                    "shikimori_rate_limits": [[w[0], w[1]] for w in self.rate_windows],
                 },
             )
         return json_reply(404, {"error": f"unknown control action {action}"})
@@ -994,6 +1042,9 @@ class FakeUpstream:
 
     def requests(self, path_prefix: str = "") -> list[dict[str, Any]]:
         return self.state.requests(path_prefix)
+
+    def set_rate_limits(self, windows: list[tuple[int, float]], phase: float | None = None) -> None:
+        self.state.set_rate_limits(windows, phase)
 
     def mutate(self, shikimori_id: int, **changes: Any) -> None:
         self.state.catalog.mutate(shikimori_id, changes, datetime.now(UTC))

@@ -7,7 +7,7 @@ from functools import partial
 
 from django.conf import settings
 
-from ingestion.http import Rate, UpstreamClient
+from ingestion.http import UpstreamClient, configured_rates
 from ingestion.records import AnimeRecord, CalendarRecord, GenreRecord
 from ingestion.sources.shikimori import parser
 
@@ -24,7 +24,7 @@ class ShikimoriClient:
         http = UpstreamClient(
             "shikimori",
             settings.SHIKIMORI_URL,
-            rates=[Rate(settings.SHIKIMORI_RPS, 1), Rate(settings.SHIKIMORI_RPM, 60)],
+            rates=configured_rates("shikimori"),
             headers={"User-Agent": settings.SHIKIMORI_USER_AGENT, "Accept": "application/json"},
         )
         return cls(http, settings.SHIKIMORI_URL)
