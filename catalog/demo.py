@@ -28,13 +28,15 @@ from catalog.services import GenreData, StudioData, genres_upsert, studios_upser
 DEMO_CATALOG_PATH = Path(__file__).resolve().parent / "demo" / "catalog.json"
 
 # Demo player links point at a reserved, non-resolving domain: the embedded mode has no
-# upstream. Real links come from the Kodik sync (ingestion).
+# upstream. Real links come from the Kodik sync (ingestion). The demo translations are the
+# demo provider's own (provider "demo", ids that are no provider's ids), so a Kodik sync never
+# mistakes them for its own and never retires them, and the player tells them apart.
 DEMO_PLAYER_HOST = "https://player.kitsu-demo.invalid"
 DEMO_TRANSLATIONS = [
-    ("demo-610", "AniLibria.TV", Translation.Kind.VOICE),
-    ("demo-609", "AniDUB", Translation.Kind.VOICE),
-    ("demo-767", "SHIZA Project", Translation.Kind.VOICE),
-    ("demo-869", "Субтитры", Translation.Kind.SUBTITLES),
+    ("anilibria", "AniLibria.TV", Translation.Kind.VOICE),
+    ("anidub", "AniDUB", Translation.Kind.VOICE),
+    ("shiza", "SHIZA Project", Translation.Kind.VOICE),
+    ("subtitles", "Субтитры", Translation.Kind.SUBTITLES),
 ]
 _ANIME_FIELDS = [
     "mal_id",
@@ -154,7 +156,7 @@ def demo_catalog_load(
         )
         translations = [
             Translation.objects.update_or_create(
-                provider=Translation.Provider.KODIK,
+                provider=Translation.Provider.DEMO,
                 external_id=external_id,
                 defaults={"name": name, "kind": kind},
             )[0]

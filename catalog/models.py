@@ -280,6 +280,8 @@ class Translation(models.Model):
     class Provider(models.TextChoices):
         KODIK = "kodik", "Kodik"
         STREAM = "stream", "Stream provider"
+        # The demo catalog's own placeholder translations (catalog/demo.py): never Kodik's.
+        DEMO = "demo", "Demo catalog"
 
     class Kind(models.TextChoices):
         VOICE = "voice", "Voice-over"

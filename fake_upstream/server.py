@@ -26,6 +26,9 @@ Control API (never logged, never faulted), JSON bodies:
   ``[{"method","path","query","time","user_agent","body","status"}]`` (``time`` is epoch
   seconds when the request arrived; ``body`` is the decoded form/JSON body or "").
 * ``POST /_control/mutate`` ``{"shikimori_id": 5, "fields": {"score": "7.11"}}``.
+* ``POST /_control/kodik`` ``{"shikimori_id": 52991, "remove_translations": [609],
+  "season_episodes": {"610": [27]}}``: takedowns (Kodik stops listing those translations of
+  the anime; the others list that many episodes per season).
 * ``POST /_control/catalog`` ``{"anime": N, "seed": 1}`` regenerates the catalog (drops
   mutations); ``GET /_control/catalog`` describes it.
 * ``POST /_control/config`` ``{"kodik_token": "...", "kodik_token_error_status": 403,
@@ -732,6 +735,23 @@ class UpstreamState:
                 return json_reply(404, {"error": f"no anime {anime_id}"})
             anime = self.catalog.mutate(anime_id, changes, datetime.now(UTC))
             return json_reply(200, {"ok": True, "anime": self.catalog.short_json(anime)})
+        if action == "kodik":
+            anime_id = int(data["shikimori_id"])
+            if self.catalog.get(anime_id) is None:
+                return json_reply(404, {"error": f"no anime {anime_id}"})
+            anime = self.catalog.kodik_edit(
+                anime_id,
+                datetime.now(UTC),
+                remove_translations=[int(t) for t in data.get("remove_translations") or []],
+                season_episodes={
+                    int(t): [int(c) for c in counts]
+                    for t, counts in (data.get("season_episodes") or {}).items()
+                },
+            )
+            return json_reply(
+                200,
+                {"ok": True, "translations": [m.translation_id for m in anime.kodik]},
+            )
         if action == "catalog":
             catalog = self.set_catalog(int(data["anime"]), int(data.get("seed", self.catalog.seed)))
             return json_reply(200, {"ok": True, "anime": len(catalog), "seed": catalog.seed})

@@ -427,13 +427,22 @@ def episodes_sync(run: SyncRun, *, progress: ProgressCallback | None = None) -> 
                 for r in results
                 if r.shikimori_id == anime.shikimori_id and _allowed(r, settings_row)
             ]
-            outcome = _apply_materials(anime, results, dry_run=run.dry_run)
+            # /search lists everything Kodik has for the anime; a /list page only what changed
+            # lately, so only a full listing can retire what Kodik no longer lists.
+            outcome = _apply_materials(anime, results, dry_run=run.dry_run, complete=listed is None)
             setattr(run, outcome, getattr(run, outcome) + 1)
         _save_progress(run, progress)
 
 
-def _apply_materials(anime: Anime, results: list[KodikResult], *, dry_run: bool) -> str:
-    """Upsert releases, episodes and sources of one anime; returns created/updated/unchanged."""
+def _apply_materials(
+    anime: Anime, results: list[KodikResult], *, dry_run: bool, complete: bool = True
+) -> str:
+    """Make the anime's Kodik sources what Kodik lists now: upsert releases, episodes and
+    sources, and (with ``complete``: ``results`` is everything Kodik has for the anime) retire
+    the Kodik sources it no longer lists (a translation taken down, a link removed). Episodes
+    and releases stay (watch progress and the library hang off the anime and its episodes),
+    and other providers' sources (the demo's, a stream provider's) are not Kodik's to retire.
+    Returns created/updated/unchanged."""
     with transaction.atomic():
         Anime.objects.select_for_update().filter(pk=anime.pk).first()
         had_episodes = Episode.objects.filter(release__anime=anime).exists()
@@ -445,6 +454,9 @@ def _apply_materials(anime: Anime, results: list[KodikResult], *, dry_run: bool)
                 external_id=t.external_id,
                 defaults={"name": t.name, "kind": t.kind},
             )
+            if (translation.name, translation.kind) != (t.name, t.kind):
+                translation.name, translation.kind = t.name, t.kind
+                translation.save(update_fields=["name", "kind"])
             translations[t.external_id] = translation
         seasons = sorted({s.number for r in results for s in r.seasons})
         releases = {r.ordering: r for r in Release.objects.filter(anime=anime)}
@@ -483,14 +495,18 @@ def _apply_materials(anime: Anime, results: list[KodikResult], *, dry_run: bool)
             }
         sources = {
             (s.episode_id, s.translation_id): s
-            for s in PlaybackSource.objects.filter(episode__release__anime=anime)
+            for s in PlaybackSource.objects.filter(
+                episode__release__anime=anime, translation__provider=Translation.Provider.KODIK
+            )
         }
+        listed: set[tuple[Any, int]] = set()
         to_create, to_update = [], []
         for result in results:
             translation = translations[result.translation.external_id]
             for season in result.seasons:
                 for ep in season.episodes:
                     episode = episodes[(releases[season.number].pk, ep.number)]
+                    listed.add((episode.pk, translation.pk))
                     current = sources.get((episode.pk, translation.pk))
                     if current is None:
                         to_create.append(
@@ -506,7 +522,10 @@ def _apply_materials(anime: Anime, results: list[KodikResult], *, dry_run: bool)
                         to_update.append(current)
         PlaybackSource.objects.bulk_create(to_create, batch_size=1000, ignore_conflicts=True)
         PlaybackSource.objects.bulk_update(to_update, ["url", "quality"], batch_size=1000)
-        changed = changed or bool(to_create or to_update)
+        retired = [s.pk for key, s in sources.items() if key not in listed] if complete else []
+        if retired:
+            PlaybackSource.objects.filter(pk__in=retired).delete()
+        changed = changed or bool(to_create or to_update or retired)
         if dry_run:
             transaction.set_rollback(True)
         elif changed:
