@@ -4,7 +4,8 @@ URL layout (``base`` = ``http://127.0.0.1:<port>``; configure the clients with):
 
 * Shikimori client base: ``base`` (the site root; the client appends ``/api/animes`` etc. and
   prefixes the site-relative image paths with it). Endpoints: ``GET /api/animes``,
-  ``/api/animes/{id}`` (+ ``/related``, ``/screenshots``), ``/api/calendar``, ``/api/genres``.
+  ``/api/animes/{id}`` (+ ``/related``, ``/screenshots``), ``/api/calendar``, ``/api/genres``,
+  and ``POST /api/graphql`` (the ``animes`` query: fake_upstream/shikimori_graphql.py).
   Every ``/api/...`` call needs a non-empty ``User-Agent`` (403 otherwise).
 * Kodik client base: ``base`` (the client appends ``/search``, ``/list``, ``/translations``).
   GET or POST; parameters from the query string and/or an urlencoded form body; ``token`` must
@@ -70,6 +71,7 @@ from fake_upstream.data import (
     FakeCatalog,
     KodikMaterial,
 )
+from fake_upstream.shikimori_graphql import RELATION_TEXT, GraphQLApi, related_of
 
 DEFAULT_KODIK_TOKEN = "fake-kodik-token"  # noqa: S105 (a fake, public on purpose)
 STREAM_PREFIX = "/api/v2/hianime"
@@ -191,6 +193,7 @@ class UpstreamState:
         self.faults: list[Fault] = []
         self.log: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         self.stopping = threading.Event()
+        self.graphql = GraphQLApi()
         self._cache: dict[tuple[Any, ...], bytes] = {}
         self._cache_owner: tuple[int, int] = (id(catalog), catalog.version)
         self._anime_views: dict[tuple[Any, ...], list[FakeAnime]] = {}
@@ -381,9 +384,11 @@ class UpstreamState:
     def _shikimori(self, req: Request) -> Reply:
         if self.require_user_agent and not req.user_agent:
             return json_reply(403, {"message": "User-Agent required", "code": 403})
+        catalog = self.catalog
+        if req.path == "/api/graphql":
+            return self._shikimori_graphql(catalog, req)
         if req.method != "GET":
             return json_reply(404, SHIKIMORI_NOT_FOUND)
-        catalog = self.catalog
         parts = [p for p in req.path.split("/") if p][1:]  # drop "api"
         if parts == ["animes"]:
             return self._shikimori_list(catalog, req.params)
@@ -394,7 +399,7 @@ class UpstreamState:
             if len(parts) == 2:
                 return self._shikimori_detail(catalog, anime)
             if parts[2] == "related":
-                return json_reply(200, [])
+                return json_reply(200, self._shikimori_related(catalog, anime))
             if parts[2] == "screenshots":
                 detail = catalog.detail_json(anime, datetime.now(UTC))
                 return json_reply(200, detail["screenshots"])
@@ -404,6 +409,48 @@ class UpstreamState:
         if parts == ["genres"]:
             return self.cached_json(catalog, ("genres",), catalog.genres_json)
         return json_reply(404, SHIKIMORI_NOT_FOUND)
+
+    def _shikimori_graphql(self, catalog: FakeCatalog, req: Request) -> Reply:
+        if req.method != "POST":
+            return json_reply(404, SHIKIMORI_NOT_FOUND)
+        try:
+            body = req.json_body()
+        except ValueError:
+            return json_reply(400, {"errors": [{"message": "the body must be a JSON object"}]})
+        host = req.headers.get("Host") or "127.0.0.1"
+
+        def view(params: dict[str, str]) -> list[FakeAnime]:
+            ids, exclude = _split(params["ids"]), _split(params["exclude_ids"])
+            for raw in ids + exclude:
+                if not raw.isdigit():
+                    raise _BadParam(f'Invalid parameter "ids" value "{raw}"')
+            key = (
+                params["order"],
+                tuple(ids),
+                tuple(exclude),
+                params["status"],
+                params["kind"],
+                params["search"],
+            )
+            return self._anime_view(catalog, key, ids, exclude, params)
+
+        return json_reply(200, self.graphql.execute(catalog, body, host=host, view=view))
+
+    def _shikimori_related(self, catalog: FakeCatalog, anime: FakeAnime) -> list[dict[str, Any]]:
+        rows = []
+        for kind, anime_id, manga_id in related_of(catalog, anime.id):
+            target = catalog.get(anime_id) if anime_id is not None else None
+            rows.append(
+                {
+                    "relation": RELATION_TEXT[kind],
+                    "relation_russian": RELATION_TEXT[kind],
+                    "anime": catalog.short_json(target) if target is not None else None,
+                    "manga": {"id": manga_id, "name": f"{anime.name} (manga)"}
+                    if manga_id is not None
+                    else None,
+                }
+            )
+        return rows
 
     def _shikimori_list(self, catalog: FakeCatalog, params: dict[str, str]) -> Reply:
         page = min(max(_int(params, "page", 1), 1), SHIKIMORI_MAX_PAGE)

@@ -1,8 +1,8 @@
 """The one HTTP layer every upstream client uses (httpx).
 
 * Explicit timeouts; retries with exponential backoff and jitter on timeouts, connection
-  errors, 5xx and 429 (honouring ``Retry-After`` when present: Shikimori's plain-text 429 has
-  none); no retry on other 4xx.
+  errors, 5xx, 429 (honouring ``Retry-After`` when present: Shikimori's plain-text 429 has
+  none) and JSON bodies that do not decode (a truncated page); no retry on other 4xx.
 * A request rate limit per upstream shared by every process through Redis: ``limits``'
   moving windows (every 1 s and every 60 s span, not calendar windows), so N workers together
   stay within e.g. Shikimori's 5 rps AND 90 rpm (``SHIKIMORI_RATE_LIMITS``).
@@ -45,7 +45,9 @@ class UpstreamError(Exception):
     def __init__(self, upstream: str, message: str, *, status: int | None = None) -> None:
         super().__init__(f"{upstream}: {message}")
         self.upstream = upstream
+        self.reason = message
         self.status = status
+        self.attempts = 1  # how many requests were tried before giving up
 
 
 class UpstreamTimeout(UpstreamError):
@@ -209,12 +211,35 @@ class UpstreamClient:
         params: Mapping[str, Any] | None = None,
         data: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
+        return self._exchange(method, url, params=params, data=data)[0]
+
+    def get_json(
+        self, url: str, *, params: Mapping[str, Any] | None = None, method: str = "GET"
+    ) -> Any:
+        """The decoded JSON body. A body that does not decode (a truncated page) is retried
+        like a 5xx: it is the same kind of passing upstream failure."""
+        return self._exchange(method, url, params=params, decode=True)[1]
+
+    def post_json(self, url: str, body: Mapping[str, Any]) -> Any:
+        """POST a JSON body (GraphQL); the decoded JSON answer, retried like ``get_json``."""
+        return self._exchange("POST", url, json_body=body, decode=True)[1]
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        decode: bool = False,
+    ) -> tuple[httpx.Response, Any]:
         last_error: UpstreamError | None = None
         for attempt in range(self.retries + 1):
             self.limiter.acquire()
             retry_after = None
             try:
-                response = self.http.request(method, url, params=params, data=data)
+                response = self.http.request(method, url, params=params, data=data, json=json_body)
             except httpx.TimeoutException:
                 last_error = UpstreamTimeout(self.name, f"timed out after {self.timeout:g}s")
             except httpx.TransportError as exc:
@@ -222,8 +247,15 @@ class UpstreamClient:
             else:
                 status = response.status_code
                 if status < 400:
-                    return response
-                if status == 429:
+                    if not decode:
+                        return response, None
+                    try:
+                        return response, response.json()
+                    except ValueError as exc:
+                        last_error = UpstreamError(
+                            self.name, f"answered with malformed JSON ({_json_problem(exc)})"
+                        )
+                elif status == 429:
                     retry_after = response.headers.get("Retry-After")
                     last_error = UpstreamError(self.name, "rate limited (429)", status=status)
                 elif status >= 500:
@@ -243,16 +275,8 @@ class UpstreamClient:
                 )
                 self.sleep(delay)
         assert last_error is not None
+        last_error.attempts = self.retries + 1
         raise last_error
-
-    def get_json(
-        self, url: str, *, params: Mapping[str, Any] | None = None, method: str = "GET"
-    ) -> Any:
-        response = self.request(method, url, params=params)
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise UpstreamError(self.name, "answered with malformed JSON") from exc
 
     def parsed(self, parse: Callable[[Any], T], payload: object) -> T:
         """``parse(payload)``; a payload of the wrong shape is this upstream's failure (502)."""
@@ -260,3 +284,15 @@ class UpstreamClient:
             return parse(payload)
         except UpstreamParseError as exc:
             raise UpstreamError(self.name, exc.reason) from exc
+
+
+def _json_problem(exc: ValueError) -> str:
+    """``json.JSONDecodeError`` -> "truncated: unterminated string at char 28474 of 28480"."""
+    message = str(getattr(exc, "msg", exc)).lower().replace(" starting at", "")
+    position = getattr(exc, "pos", None)
+    document = str(getattr(exc, "doc", ""))
+    if position is None:
+        return message
+    truncated = position >= len(document.rstrip()) or message.startswith("unterminated")
+    where = f"{message} at char {position} of {len(document)}"
+    return f"truncated: {where}" if truncated else where

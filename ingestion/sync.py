@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -36,7 +36,14 @@ from catalog.services import genres_upsert, studios_upsert
 from ingestion.http import UpstreamError
 from ingestion.models import ParserSettings, SyncLogLine, SyncRun
 from ingestion.records import AnimeRecord, KodikResult
-from ingestion.runs import ProgressCallback, StopRequested, run_log, stop_requested, sync_lock
+from ingestion.runs import (
+    ProgressCallback,
+    StopRequested,
+    SyncFailure,
+    run_log,
+    stop_requested,
+    sync_lock,
+)
 from ingestion.sources import (
     CatalogSource,
     EpisodeSource,
@@ -46,6 +53,7 @@ from ingestion.sources import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # AnimeRecord field -> Anime field, for the fields both shapes carry and those only details do.
 LIST_FIELDS = (
@@ -75,6 +83,34 @@ DETAIL_FIELDS = (
 )
 
 
+def upstream_failure(exc: UpstreamError, where: str) -> SyncFailure:
+    """The run-ending form of an upstream error at ``where`` (one line; detail for the log)."""
+    detail = (
+        f"{where}: {exc} after {exc.attempts} attempt{'s' if exc.attempts != 1 else ''}"
+        + (f" (HTTP {exc.status})" if exc.status else "")
+        + (f"; cause: {exc.__cause__!r}" if exc.__cause__ else "")
+    )
+    return SyncFailure(exc.upstream, where, exc.reason, detail=detail)
+
+
+def _failing_loudly(
+    pages: Iterable[tuple[int, T]], first: int, what: str
+) -> Iterator[tuple[int, T]]:
+    """``pages``, with an upstream error while fetching page N turned into a SyncFailure
+    naming "<what> N"."""
+    expected = first
+    iterator = iter(pages)
+    while True:
+        try:
+            number, page = next(iterator)
+        except StopIteration:
+            return
+        except UpstreamError as exc:
+            raise upstream_failure(exc, f"{what} {expected}") from exc
+        yield number, page
+        expected = number + 1
+
+
 def _save_progress(run: SyncRun, progress: ProgressCallback | None) -> None:
     run.pages += 1
     run.save(update_fields=["created", "updated", "unchanged", "failed", "pages"])
@@ -98,6 +134,29 @@ def _record_values(record: AnimeRecord) -> dict[str, Any]:
         if value is not None:
             values[name] = list(value) if name == "synonyms" else value
     return values
+
+
+def fetch_records(
+    run: SyncRun, source: CatalogSource, shikimori_ids: list[int]
+) -> list[AnimeRecord]:
+    """Full records of these anime (batched by the source); a failed batch or an id the
+    upstream does not know counts as failed, with a log line."""
+    try:
+        records = source.anime_batch(shikimori_ids)
+    except UpstreamError as exc:
+        run.failed += len(shikimori_ids)
+        run_log(run, f"anime {_ids_text(shikimori_ids)}: {exc}", SyncLogLine.Level.WARNING)
+        return []
+    missing = sorted(set(shikimori_ids) - {r.shikimori_id for r in records})
+    if missing:
+        run.failed += len(missing)
+        run_log(run, f"anime {_ids_text(missing)}: not found upstream", SyncLogLine.Level.WARNING)
+    return records
+
+
+def _ids_text(ids: list[int]) -> str:
+    shown = ", ".join(map(str, ids[:10]))
+    return shown + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
 
 
 def _writable(anime: Anime | None, values: dict[str, Any]) -> dict[str, Any]:
@@ -129,22 +188,21 @@ def apply_anime_records(
         a.shikimori_id: a
         for a in Anime.objects.filter(shikimori_id__in=[r.shikimori_id for r in records])
     }
-    # Network first, outside any transaction.
+    # Network first, outside any transaction. Catalog pages (GraphQL) carry full records;
+    # short ones (the calendar's) get theirs in batches of 50.
     detailed: list[AnimeRecord] = []
+    wanted: list[int] = []
     for record in records:
         anime = existing.get(record.shikimori_id)
         values = _writable(anime, _record_values(record))
         if not (fetch_details or anime is None or anime.differs_from(values)):
             run.unchanged += 1
-            continue
-        if record.is_detail:
+        elif record.is_detail:
             detailed.append(record)
-            continue
-        try:
-            detailed.append(source.anime_detail(record.shikimori_id))
-        except UpstreamError as exc:
-            run.failed += 1
-            run_log(run, f"anime {record.shikimori_id}: {exc}", SyncLogLine.Level.WARNING)
+        else:
+            wanted.append(record.shikimori_id)
+    if wanted:
+        detailed += fetch_records(run, source, wanted)
     if not detailed:
         return
 
@@ -178,7 +236,7 @@ def apply_anime_records(
                 anime.search_document = anime.build_search_document()
                 to_create.append(anime)
                 run.created += 1
-            elif anime.differs_from(values) or _relations_differ(anime, record):
+            elif anime.differs_from(values) or _relations_differ(anime, record, genres, studios):
                 for name, value in values.items():
                     setattr(anime, name, value)
                 anime.search_document = anime.build_search_document()
@@ -201,14 +259,16 @@ def apply_anime_records(
             catalog_changed()
 
 
-def _relations_differ(anime: Anime, record: AnimeRecord) -> bool:
+def _relations_differ(
+    anime: Anime, record: AnimeRecord, genres: dict[str, Genre], studios: dict[str, Studio]
+) -> bool:
     if record.genres is not None and not anime.is_field_locked("genres"):
-        current = {genre.shikimori_id for genre in anime.genres.all()}  # prefetched
-        if current != {g.shikimori_id for g in record.genres}:
+        current = {genre.pk for genre in anime.genres.all()}  # prefetched
+        if current != {genres[g.name].pk for g in record.genres}:
             return True
     if record.studios is not None and not anime.is_field_locked("studios"):
-        current_names = {studio.name for studio in anime.studios.all()}
-        if current_names != {s.name for s in record.studios}:
+        current_studios = {studio.pk for studio in anime.studios.all()}
+        if current_studios != {studios[s.name].pk for s in record.studios}:
             return True
     return False
 
@@ -246,26 +306,20 @@ def catalog_sync(run: SyncRun, *, progress: ProgressCallback | None = None) -> N
     source = catalog_source()
     settings_row = ParserSettings.load()
     if options.get("ids"):
-        ids = [int(i) for i in options["ids"]]
-        details = []
-        for shikimori_id in ids:
-            try:
-                details.append(source.anime_detail(shikimori_id))
-            except UpstreamError as exc:
-                run.failed += 1
-                run_log(run, f"anime {shikimori_id}: {exc}", SyncLogLine.Level.WARNING)
+        details = fetch_records(run, source, [int(i) for i in options["ids"]])
         apply_anime_records(
             run, details, source=source, fetch_details=True, settings_row=settings_row
         )
         _save_progress(run, progress)
         return
     since = date.fromisoformat(options["since"]) if options.get("since") else None
+    start_page = int(options.get("start_page", 1))
     pages = source.anime_pages(
-        start_page=int(options.get("start_page", 1)),
+        start_page=start_page,
         max_pages=int(options["pages"]) if options.get("pages") else None,
         status=options.get("status"),
     )
-    for page_number, records in pages:
+    for page_number, records in _failing_loudly(pages, start_page, "catalog page"):
         if since is not None:
             records = [r for r in records if r.aired_on and r.aired_on >= since]
         apply_anime_records(
@@ -281,7 +335,10 @@ def catalog_sync(run: SyncRun, *, progress: ProgressCallback | None = None) -> N
 def calendar_sync(run: SyncRun, *, progress: ProgressCallback | None = None) -> None:
     """Shikimori's calendar -> AiringSlot (UTC) and Anime.next_episode_at. Anime the catalog
     does not know yet are imported first (as drafts)."""
-    entries = schedule_source().calendar()
+    try:
+        entries = schedule_source().calendar()
+    except UpstreamError as exc:
+        raise upstream_failure(exc, "calendar") from exc
     source = catalog_source()
     settings_row = ParserSettings.load()
     known = set(
@@ -384,7 +441,7 @@ def _recent_materials(
         .first()
     )
     since = last or timezone.now() - timedelta(days=1)
-    for page in source.list_pages():
+    for _, page in _failing_loudly(enumerate(source.list_pages(), start=1), 1, "list page"):
         by_anime: dict[int, list[KodikResult]] = {}
         for result in page.results:
             if result.shikimori_id is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import json
 import logging
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from tests.servers import ROOT, server_env
 pytestmark = pytest.mark.django_db
 
 
-def shikimori_requests(fake, prefix: str = "/api/animes") -> list[dict]:
+def shikimori_requests(fake, prefix: str = "/api/graphql") -> list[dict]:
     return [r for r in requests_log(fake) if r["path"].startswith(prefix)]
 
 
@@ -31,7 +32,8 @@ def test_pages_until_a_short_page_with_the_application_user_agent(upstream, sett
     log = shikimori_requests(upstream)
     assert len(log) == 3
     assert all(r["user_agent"] == settings.SHIKIMORI_USER_AGENT for r in log)
-    assert all(f"limit={PAGE_SIZE}" in r["query"] for r in log)
+    assert all(json.loads(r["body"])["variables"]["limit"] == PAGE_SIZE for r in log)
+    assert all(r["method"] == "POST" for r in log)
 
 
 def test_detail_calendar_genres(upstream):
@@ -45,7 +47,7 @@ def test_detail_calendar_genres(upstream):
 
 @pytest.mark.parametrize("mode", ["429", "429_retry_after", "500", "503"])
 def test_retryable_failures_are_retried_then_succeed(upstream, mode):
-    fault(upstream, path_prefix="/api/animes", mode=mode, count=2, seconds=1)
+    fault(upstream, path_prefix="/api/graphql", mode=mode, count=2, seconds=1)
     started = time.monotonic()
     records, _ = ShikimoriClient.from_settings().anime_page(1)
     assert len(records) == 50
@@ -56,7 +58,7 @@ def test_retryable_failures_are_retried_then_succeed(upstream, mode):
 
 def test_retries_are_bounded(upstream, settings):
     settings.UPSTREAM_RETRIES = 2
-    fault(upstream, path_prefix="/api/animes", mode="500", count=10)
+    fault(upstream, path_prefix="/api/graphql", mode="500", count=10)
     with pytest.raises(UpstreamError) as excinfo:
         ShikimoriClient.from_settings().anime_page(1)
     assert excinfo.value.status == 500
@@ -70,10 +72,15 @@ def test_other_4xx_is_not_retried(upstream):
     assert len(shikimori_requests(upstream)) == 1
 
 
-def test_malformed_json_is_an_upstream_error(upstream):
-    fault(upstream, path_prefix="/api/calendar", mode="malformed")
-    with pytest.raises(UpstreamError, match="malformed JSON"):
+def test_malformed_json_is_retried_like_a_5xx_then_an_upstream_error(upstream, settings):
+    fault(upstream, path_prefix="/api/calendar", mode="malformed", count=2)
+    assert ShikimoriClient.from_settings().calendar()  # two truncated answers, then a good one
+    assert len(shikimori_requests(upstream, "/api/calendar")) == 3
+    settings.UPSTREAM_RETRIES = 1
+    fault(upstream, path_prefix="/api/calendar", mode="malformed", count=5)
+    with pytest.raises(UpstreamError, match=r"malformed JSON \(truncated: .* at char \d+ of \d+\)"):
         ShikimoriClient.from_settings().calendar()
+    assert len(shikimori_requests(upstream, "/api/calendar")) == 3 + 2
 
 
 def test_slow_answers_time_out_and_are_retried(upstream, settings):

@@ -110,7 +110,7 @@ def test_bad_arguments_and_upstream_failure_exit_non_zero(upstream, settings):
     with pytest.raises(CommandError, match="--ids"):
         sync("sync_catalog", "--ids", "a,b")
     settings.UPSTREAM_RETRIES = 0
-    fault(upstream, path_prefix="/api/animes", mode="500", count=1)
+    fault(upstream, path_prefix="/api/graphql", mode="500", count=1)
     with pytest.raises(CommandError, match="failed"):
         sync("sync_catalog")
     run = SyncRun.objects.latest("created_at")
