@@ -24,6 +24,7 @@ from catalog.models import (
     Translation,
 )
 from catalog.services import GenreData, StudioData, genres_upsert, studios_upsert
+from catalog.titles import display_title
 
 DEMO_CATALOG_PATH = Path(__file__).resolve().parent / "demo" / "catalog.json"
 
@@ -40,7 +41,6 @@ DEMO_TRANSLATIONS = [
 ]
 _ANIME_FIELDS = [
     "mal_id",
-    "title",
     "title_original",
     "title_ru",
     "title_en",
@@ -76,6 +76,10 @@ def _anime_values(item: dict[str, Any]) -> dict[str, Any]:
     for text in ("title_original", "title_ru", "title_en", "title_ja", "description", "season"):
         values[text] = values[text] or ""
     values["franchise"] = values["franchise"] or ""
+    # The title rule of the sync too (catalog/titles.py), so a sync never renames demo anime.
+    values["title"] = display_title(
+        original=item["title_original"], english=item.get("title_en"), russian=item.get("title_ru")
+    )
     values["synonyms"] = [s for s in values["synonyms"] or [] if s]
     values["score"] = Decimal(str(item.get("score") or 0)).quantize(Decimal("0.01"))
     values["rating"] = values["rating"] or Anime.Rating.NONE

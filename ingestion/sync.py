@@ -33,6 +33,7 @@ from catalog.models import (
     normalize_search_text,
 )
 from catalog.services import genres_upsert, studios_upsert
+from catalog.titles import display_title
 from ingestion.http import UpstreamError
 from ingestion.models import ParserSettings, SyncLogLine, SyncRun
 from ingestion.records import AnimeRecord, KodikResult
@@ -57,7 +58,6 @@ T = TypeVar("T")
 
 # AnimeRecord field -> Anime field, for the fields both shapes carry and those only details do.
 LIST_FIELDS = (
-    "title",
     "title_ru",
     "kind",
     "status",
@@ -124,7 +124,14 @@ def _save_progress(run: SyncRun, progress: ProgressCallback | None) -> None:
 
 
 def _record_values(record: AnimeRecord) -> dict[str, Any]:
-    values: dict[str, Any] = {name: getattr(record, name) for name in LIST_FIELDS}
+    # The title rule (catalog/titles.py): Shikimori's name is the original title; the display
+    # title needs the English/Russian ones, which only full records carry.
+    values: dict[str, Any] = {"title_original": record.title}
+    if record.title_en is not None:
+        values["title"] = display_title(
+            original=record.title, english=record.title_en, russian=record.title_ru
+        )
+    values |= {name: getattr(record, name) for name in LIST_FIELDS}
     if not values["kind"]:
         values.pop("kind")
     if not values["status"]:
@@ -157,6 +164,32 @@ def fetch_records(
 def _ids_text(ids: list[int]) -> str:
     shown = ", ".join(map(str, ids[:10]))
     return shown + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+
+
+def _values_for(anime: Anime | None, record: AnimeRecord) -> dict[str, Any]:
+    """What a sync of ``record`` writes to ``anime`` (None: a new one): its unlocked fields,
+    with every title variant the anime had kept searchable: an old title, original or
+    synonym that the new record no longer carries (a rename upstream, the demo catalog's
+    extra synonyms) stays among the synonyms."""
+    values = _writable(anime, _record_values(record))
+    if anime is None or "synonyms" not in values:
+        return values
+    new = {
+        normalize_search_text(str(values.get(name) or ""))
+        for name in ("title", "title_original", "title_ru", "title_en", "title_ja")
+    }
+    for name in ("title", "title_original", "title_ru", "title_en", "title_ja"):
+        if name not in values:  # locked or not carried: the anime's own value stays
+            new.add(normalize_search_text(getattr(anime, name) or ""))
+    synonyms = list(values["synonyms"])
+    new |= {normalize_search_text(s) for s in synonyms}
+    for old in anime.title_variants():
+        key = normalize_search_text(old or "")
+        if key and key not in new:
+            synonyms.append(old)
+            new.add(key)
+    values["synonyms"] = synonyms
+    return values
 
 
 def _writable(anime: Anime | None, values: dict[str, Any]) -> dict[str, Any]:
@@ -194,7 +227,7 @@ def apply_anime_records(
     wanted: list[int] = []
     for record in records:
         anime = existing.get(record.shikimori_id)
-        values = _writable(anime, _record_values(record))
+        values = _values_for(anime, record)
         if not (fetch_details or anime is None or anime.differs_from(values)):
             run.unchanged += 1
         elif record.is_detail:
@@ -221,7 +254,7 @@ def apply_anime_records(
         relations: list[tuple[Anime, AnimeRecord]] = []
         for record in detailed:
             anime = locked.get(record.shikimori_id)
-            values = _writable(anime, _record_values(record))
+            values = _values_for(anime, record)
             if anime is None:
                 anime = Anime(
                     shikimori_id=record.shikimori_id,

@@ -217,6 +217,10 @@ RATELIMIT_USE_CACHE = "shared"
 HEALTH_READY_TIMEOUT = env_float("HEALTH_READY_TIMEOUT", 1.5)
 if HEALTH_READY_TIMEOUT <= 0:
     raise ImproperlyConfigured("HEALTH_READY_TIMEOUT must be > 0 (seconds)")
+# The display title's language (catalog/titles.py: one rule for the demo and the sync).
+CATALOG_TITLE_LANGUAGE = env_str("CATALOG_TITLE_LANGUAGE", "en")
+if CATALOG_TITLE_LANGUAGE not in ("en", "ru", "romaji"):
+    raise ImproperlyConfigured("CATALOG_TITLE_LANGUAGE must be en, ru or romaji")
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30, minimum=0)
 
 # --- Auth -----------------------------------------------------------------------------------

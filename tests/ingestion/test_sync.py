@@ -50,7 +50,7 @@ def test_changed_upstream_data_is_updated_once(upstream):
     mutate(upstream, 5, score="1.23", name="Renamed Show")
     assert "created 0, updated 1, unchanged 119" in sync("sync_catalog")
     renamed = Anime.objects.get(shikimori_id=5)
-    assert (renamed.title, str(renamed.score)) == ("Renamed Show", "1.23")
+    assert (renamed.title_original, str(renamed.score)) == ("Renamed Show", "1.23")
     assert "renamed show" in renamed.search_document
 
 
