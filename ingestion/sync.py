@@ -32,6 +32,7 @@ from catalog.models import (
     Translation,
     normalize_search_text,
 )
+from catalog.relations import relations_differ, relations_set
 from catalog.services import genres_upsert, studios_upsert
 from catalog.titles import display_title
 from ingestion.http import UpstreamError
@@ -246,7 +247,7 @@ def apply_anime_records(
             a.shikimori_id: a
             for a in Anime.objects.select_for_update(of=("self",))
             .filter(shikimori_id__in=[r.shikimori_id for r in detailed])
-            .prefetch_related("genres", "studios")
+            .prefetch_related("genres", "studios", "relations")
         }
         to_create: list[Anime] = []
         to_update: list[Anime] = []
@@ -269,7 +270,11 @@ def apply_anime_records(
                 anime.search_document = anime.build_search_document()
                 to_create.append(anime)
                 run.created += 1
-            elif anime.differs_from(values) or _relations_differ(anime, record, genres, studios):
+            elif (
+                anime.differs_from(values)
+                or _relations_differ(anime, record, genres, studios)
+                or (record.related is not None and relations_differ(anime, _edges(record)))
+            ):
                 for name, value in values.items():
                     setattr(anime, name, value)
                 anime.search_document = anime.build_search_document()
@@ -286,10 +291,15 @@ def apply_anime_records(
                 to_update, sorted({*changed_fields, "updated_at"}), batch_size=500
             )
         _set_relations(relations, genres, studios)
+        relations_set({a.pk: _edges(r) for a, r in relations if r.related is not None})
         if run.dry_run:
             transaction.set_rollback(True)
         elif to_create or to_update:
             catalog_changed()
+
+
+def _edges(record: AnimeRecord) -> list[tuple[str, int]]:
+    return [(r.kind, r.shikimori_id) for r in record.related or ()]
 
 
 def _relations_differ(
