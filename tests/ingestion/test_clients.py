@@ -237,3 +237,32 @@ def test_parse_errors_become_upstream_errors_in_one_place():
     assert str(excinfo.value) == "kodik: results: expected an array, got null"
     assert excinfo.value.upstream == "kodik"
     assert isinstance(excinfo.value.__cause__, UpstreamParseError)
+
+
+def test_limiter_keeps_every_window_in_memory_without_redis(settings):
+    """The embedded mode (no REDIS_URL, one process): the same moving windows, in memory."""
+    from ingestion.http import SharedRateLimiter, parse_rates
+
+    settings.REDIS_URL = ""
+    limiter = SharedRateLimiter(f"embedded-{uuid.uuid4().hex}", parse_rates("2/second"))
+    started = time.monotonic()
+    for _ in range(5):
+        limiter.acquire()
+    assert time.monotonic() - started >= 2  # 5 requests at 2 per any second: 3 waits of ~1 s
+
+
+def test_limiter_fails_closed_when_redis_is_down(settings):
+    from ingestion.http import SharedRateLimiter, parse_rates
+
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    limiter = SharedRateLimiter("shikimori", parse_rates("5/second"))
+    with pytest.raises(UpstreamError, match="rate limiter storage unavailable"):
+        limiter.acquire()
+
+
+def test_bad_rate_limit_settings_are_a_configuration_error(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.SHIKIMORI_RATE_LIMITS = "five a second"
+    with pytest.raises(ImproperlyConfigured, match="bad rate limit"):
+        ShikimoriClient.from_settings()
