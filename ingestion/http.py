@@ -150,7 +150,8 @@ class SharedRateLimiter:
                 wait = self._wait(storage)
                 if wait <= 0 and all(limiter.hit(item, self.name) for item in self.rates):
                     return
-                self.sleep(max(wait, 0.01))
+                # Jitter: waiters of several processes do not all wake at the same instant.
+                self.sleep(max(wait, 0.01) + random.uniform(0, 0.02))
         except StorageError as exc:
             raise UpstreamError(self.name, f"rate limiter storage unavailable ({exc})") from exc
         except RedisError as exc:

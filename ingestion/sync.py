@@ -547,6 +547,7 @@ def _apply_materials(
         Anime.objects.select_for_update().filter(pk=anime.pk).first()
         had_episodes = Episode.objects.filter(release__anime=anime).exists()
         translations = {}
+        renamed = False
         for result in results:
             t = result.translation
             translation, _ = Translation.objects.get_or_create(
@@ -557,10 +558,11 @@ def _apply_materials(
             if (translation.name, translation.kind) != (t.name, t.kind):
                 translation.name, translation.kind = t.name, t.kind
                 translation.save(update_fields=["name", "kind"])
+                renamed = True
             translations[t.external_id] = translation
         seasons = sorted({s.number for r in results for s in r.seasons})
         releases = {r.ordering: r for r in Release.objects.filter(anime=anime)}
-        changed = False
+        changed = renamed
         for number in seasons:
             title = anime.title if len(seasons) == 1 else f"{anime.title} — season {number}"
             wanted = {
