@@ -26,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.harness import REPO_ROOT, create_database, markdown_table, migrate
 from fake_upstream.server import start_in_thread
 
+DEFAULT_MARGIN = 0.5  # kitsu/settings.py UPSTREAM_RATE_MARGIN
+
 
 def timed_child(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     """Wall seconds, peak RSS in MiB of the child, and its last output line."""
@@ -38,14 +40,16 @@ def timed_child(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     return elapsed, peak_kib // 1024, result.stdout.strip().splitlines()[-1]
 
 
-def at_shikimori_limits(requests: int, rps: int = 5, rpm: int = 90) -> float:
+def at_shikimori_limits(
+    requests: int, rps: int = 5, rpm: int = 90, margin: float = DEFAULT_MARGIN
+) -> float:
     """Seconds ``requests`` take when every 1 s window holds at most ``rps`` and every 60 s
-    window at most ``rpm`` (the moving windows the client keeps): whole minutes of ``rpm``
-    requests, the last minute's at ``rps``."""
+    window at most ``rpm``, each kept ``margin`` seconds longer (the moving windows the client
+    keeps, ``UPSTREAM_RATE_MARGIN``): whole minutes of ``rpm`` requests, the rest at ``rps``."""
     if requests <= 0:
         return 0.0
     minutes, rest = divmod(requests - 1, rpm)
-    return minutes * 60 + rest / rps
+    return minutes * (60 + margin) + rest / rps * (1 + margin)
 
 
 def duration(seconds: float) -> str:
