@@ -24,21 +24,23 @@ from catalog.models import (
     Translation,
 )
 from catalog.services import GenreData, StudioData, genres_upsert, studios_upsert
+from catalog.titles import display_title
 
 DEMO_CATALOG_PATH = Path(__file__).resolve().parent / "demo" / "catalog.json"
 
 # Demo player links point at a reserved, non-resolving domain: the embedded mode has no
-# upstream. Real links come from the Kodik sync (ingestion).
+# upstream. Real links come from the Kodik sync (ingestion). The demo translations are the
+# demo provider's own (provider "demo", ids that are no provider's ids), so a Kodik sync never
+# mistakes them for its own and never retires them, and the player tells them apart.
 DEMO_PLAYER_HOST = "https://player.kitsu-demo.invalid"
 DEMO_TRANSLATIONS = [
-    ("demo-610", "AniLibria.TV", Translation.Kind.VOICE),
-    ("demo-609", "AniDUB", Translation.Kind.VOICE),
-    ("demo-767", "SHIZA Project", Translation.Kind.VOICE),
-    ("demo-869", "Субтитры", Translation.Kind.SUBTITLES),
+    ("anilibria", "AniLibria.TV", Translation.Kind.VOICE),
+    ("anidub", "AniDUB", Translation.Kind.VOICE),
+    ("shiza", "SHIZA Project", Translation.Kind.VOICE),
+    ("subtitles", "Субтитры", Translation.Kind.SUBTITLES),
 ]
 _ANIME_FIELDS = [
     "mal_id",
-    "title",
     "title_original",
     "title_ru",
     "title_en",
@@ -74,6 +76,10 @@ def _anime_values(item: dict[str, Any]) -> dict[str, Any]:
     for text in ("title_original", "title_ru", "title_en", "title_ja", "description", "season"):
         values[text] = values[text] or ""
     values["franchise"] = values["franchise"] or ""
+    # The title rule of the sync too (catalog/titles.py), so a sync never renames demo anime.
+    values["title"] = display_title(
+        original=item["title_original"], english=item.get("title_en"), russian=item.get("title_ru")
+    )
     values["synonyms"] = [s for s in values["synonyms"] or [] if s]
     values["score"] = Decimal(str(item.get("score") or 0)).quantize(Decimal("0.01"))
     values["rating"] = values["rating"] or Anime.Rating.NONE
@@ -154,7 +160,7 @@ def demo_catalog_load(
         )
         translations = [
             Translation.objects.update_or_create(
-                provider=Translation.Provider.KODIK,
+                provider=Translation.Provider.DEMO,
                 external_id=external_id,
                 defaults={"name": name, "kind": kind},
             )[0]

@@ -280,6 +280,8 @@ class Translation(models.Model):
     class Provider(models.TextChoices):
         KODIK = "kodik", "Kodik"
         STREAM = "stream", "Stream provider"
+        # The demo catalog's own placeholder translations (catalog/demo.py): never Kodik's.
+        DEMO = "demo", "Demo catalog"
 
     class Kind(models.TextChoices):
         VOICE = "voice", "Voice-over"
@@ -319,6 +321,41 @@ class PlaybackSource(Timestamped):
 
     def __str__(self) -> str:
         return f"{self.translation} -> {self.url}"
+
+
+class AnimeRelation(models.Model):
+    """One edge of Shikimori's franchise graph: ``anime``'s ``kind`` (sequel, prequel...) is
+    the anime whose Shikimori id is ``related_shikimori_id``. Stored by Shikimori id (never
+    matched by title), so an edge to an anime Kitsu imports later starts resolving then."""
+
+    class Kind(models.TextChoices):
+        PREQUEL = "prequel", "Prequel"
+        SEQUEL = "sequel", "Sequel"
+        PARENT_STORY = "parent_story", "Parent story"
+        SIDE_STORY = "side_story", "Side story"
+        FULL_STORY = "full_story", "Full story"
+        SUMMARY = "summary", "Summary"
+        SPIN_OFF = "spin_off", "Spin-off"
+        ALTERNATIVE_VERSION = "alternative_version", "Alternative version"
+        ALTERNATIVE_SETTING = "alternative_setting", "Alternative setting"
+        ADAPTATION = "adaptation", "Adaptation"
+        CHARACTER = "character", "Character"
+        OTHER = "other", "Other"
+
+    anime = models.ForeignKey(Anime, on_delete=models.CASCADE, related_name="relations")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    related_shikimori_id = models.PositiveIntegerField(db_index=True)
+
+    class Meta:
+        ordering = ["anime", "kind", "related_shikimori_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["anime", "kind", "related_shikimori_id"], name="anime_relation_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.anime_id} {self.kind} -> shikimori {self.related_shikimori_id}"
 
 
 class AiringSlot(models.Model):

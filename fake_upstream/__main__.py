@@ -25,6 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--anime", type=int, default=300, help="catalog size (>= 1)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--kodik-token", default=DEFAULT_KODIK_TOKEN)
+    parser.add_argument(
+        "--shikimori-limits",
+        default="",
+        help="enforce Shikimori limits, e.g. 5/1,90/60 (requests/seconds, fixed windows)",
+    )
     args = parser.parse_args(argv)
     if args.anime < 1:
         parser.error("--anime must be >= 1")
@@ -36,6 +41,15 @@ def main(argv: list[str] | None = None) -> int:
         )
     except OSError as exc:
         parser.error(f"cannot listen on 127.0.0.1:{args.port}: {exc}")
+    if args.shikimori_limits:
+        try:
+            windows = [
+                (int(limit), float(seconds))
+                for limit, seconds in (w.split("/") for w in args.shikimori_limits.split(","))
+            ]
+        except ValueError:
+            parser.error("--shikimori-limits: expected e.g. 5/1,90/60")
+        upstream.state.set_rate_limits(windows)
     upstream.start()
     print(upstream.base_url, flush=True)
     print(

@@ -356,6 +356,31 @@ class FakeCatalog:
             self.version += 1
             return anime
 
+    def kodik_edit(
+        self,
+        anime_id: int,
+        now: datetime,
+        *,
+        remove_translations: list[int] | tuple[int, ...] = (),
+        season_episodes: dict[int, list[int]] | None = None,
+    ) -> FakeAnime:
+        """Takedowns: Kodik stops listing the anime's materials of ``remove_translations`` and
+        lists ``season_episodes[translation_id]`` episodes per season for the others (fewer
+        than before: links removed). ``KeyError`` for an unknown id."""
+        with self._lock:
+            anime = self.anime[anime_id]
+            removed = set(remove_translations)
+            anime.kodik = [m for m in anime.kodik if m.translation_id not in removed]
+            stamp = int(now.timestamp())
+            for material in anime.kodik:
+                counts = (season_episodes or {}).get(material.translation_id)
+                if counts is not None:
+                    material.season_episodes = tuple(int(c) for c in counts)
+                material.updated_at = stamp
+            self._kodik_sorted = None
+            self.version += 1
+            return anime
+
     # --- Shikimori shapes -----------------------------------------------------------------
 
     def short_json(self, a: FakeAnime) -> dict[str, Any]:

@@ -4,7 +4,8 @@ URL layout (``base`` = ``http://127.0.0.1:<port>``; configure the clients with):
 
 * Shikimori client base: ``base`` (the site root; the client appends ``/api/animes`` etc. and
   prefixes the site-relative image paths with it). Endpoints: ``GET /api/animes``,
-  ``/api/animes/{id}`` (+ ``/related``, ``/screenshots``), ``/api/calendar``, ``/api/genres``.
+  ``/api/animes/{id}`` (+ ``/related``, ``/screenshots``), ``/api/calendar``, ``/api/genres``,
+  and ``POST /api/graphql`` (the ``animes`` query: fake_upstream/shikimori_graphql.py).
   Every ``/api/...`` call needs a non-empty ``User-Agent`` (403 otherwise).
 * Kodik client base: ``base`` (the client appends ``/search``, ``/list``, ``/translations``).
   GET or POST; parameters from the query string and/or an urlencoded form body; ``token`` must
@@ -26,10 +27,17 @@ Control API (never logged, never faulted), JSON bodies:
   ``[{"method","path","query","time","user_agent","body","status"}]`` (``time`` is epoch
   seconds when the request arrived; ``body`` is the decoded form/JSON body or "").
 * ``POST /_control/mutate`` ``{"shikimori_id": 5, "fields": {"score": "7.11"}}``.
+* ``POST /_control/kodik`` ``{"shikimori_id": 52991, "remove_translations": [609],
+  "season_episodes": {"610": [27]}}``: takedowns (Kodik stops listing those translations of
+  the anime; the others list that many episodes per season).
 * ``POST /_control/catalog`` ``{"anime": N, "seed": 1}`` regenerates the catalog (drops
   mutations); ``GET /_control/catalog`` describes it.
 * ``POST /_control/config`` ``{"kodik_token": "...", "kodik_token_error_status": 403,
-  "require_user_agent": false}``.
+  "require_user_agent": false, "shikimori_rate_limits": [[5, 1], [90, 60]]}``. The rate
+  limits make Shikimori's endpoints behave like its rack-attack: fixed windows at a random
+  phase, every request counted, ``429 Retry later`` over a limit (``[]`` turns them off;
+  ``--shikimori-limits 5/1,90/60`` on the command line). The request log keeps each
+  request's arrival time and status, so a test can check any sliding window.
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ import binascii
 import bisect
 import contextlib
 import json
+import random
 import socket
 import socketserver
 import sys
@@ -62,6 +71,7 @@ from fake_upstream.data import (
     FakeCatalog,
     KodikMaterial,
 )
+from fake_upstream.shikimori_graphql import RELATION_TEXT, GraphQLApi, related_of
 
 DEFAULT_KODIK_TOKEN = "fake-kodik-token"  # noqa: S105 (a fake, public on purpose)
 STREAM_PREFIX = "/api/v2/hianime"
@@ -175,10 +185,15 @@ class UpstreamState:
         self.kodik_token = kodik_token
         self.kodik_token_error_status = 200
         self.require_user_agent = True
+        # Shikimori's rack-attack limits: (limit, seconds, phase) fixed windows; see
+        # set_rate_limits.
+        self.rate_windows: list[tuple[int, float, float]] = []
+        self._rate_counts: dict[tuple[int, int], int] = {}
         self.lock = threading.Lock()
         self.faults: list[Fault] = []
         self.log: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         self.stopping = threading.Event()
+        self.graphql = GraphQLApi()
         self._cache: dict[tuple[Any, ...], bytes] = {}
         self._cache_owner: tuple[int, int] = (id(catalog), catalog.version)
         self._anime_views: dict[tuple[Any, ...], list[FakeAnime]] = {}
@@ -252,6 +267,33 @@ class UpstreamState:
             entries = list(self.log)
         return [dict(e) for e in entries if e["path"].startswith(path_prefix)]
 
+    def set_rate_limits(self, windows: list[tuple[int, float]], phase: float | None = None) -> None:
+        """Enforce Shikimori's limits like rack-attack: fixed windows (``limit`` requests per
+        ``seconds``) that start at a random phase (or ``phase``) rather than on the clock's
+        whole seconds, every request counted (throttled ones too), 429 over the limit."""
+        with self.lock:
+            self.rate_windows = [
+                (
+                    int(limit),
+                    float(seconds),
+                    random.uniform(0, float(seconds)) if phase is None else phase,
+                )
+                for limit, seconds in windows
+            ]
+            self._rate_counts.clear()
+
+    def _throttled(self, now: float) -> bool:
+        with self.lock:
+            over = False
+            for index, (limit, seconds, phase) in enumerate(self.rate_windows):
+                key = (index, int((now - phase) // seconds))
+                count = self._rate_counts.get(key, 0) + 1
+                self._rate_counts[key] = count
+                over = over or count > limit
+            if len(self._rate_counts) > CACHE_LIMIT:
+                self._rate_counts.clear()
+            return over
+
     def set_catalog(self, anime: int, seed: int) -> FakeCatalog:
         self.catalog = FakeCatalog(anime, seed)
         return self.catalog
@@ -261,17 +303,24 @@ class UpstreamState:
     def handle(self, req: Request) -> Reply:
         if req.path.startswith("/_control/"):
             return self._control(req)
+        arrived = time.time()
         entry = {
             "method": req.method,
             "path": req.path,
             "query": req.query,
-            "time": time.time(),
+            "time": arrived,
             "user_agent": req.headers.get("User-Agent"),
             "body": req.body.decode("utf-8", "replace"),
             "status": None,
         }
         with self.lock:
             self.log.append(entry)
+        is_shikimori = req.path == "/api" or (
+            req.path.startswith("/api/") and not req.path.startswith(STREAM_PREFIX)
+        )
+        if is_shikimori and self.rate_windows and self._throttled(arrived):
+            entry["status"] = 429
+            return text_reply(429, "Retry later\n")
         reply = self._faulted(req)
         entry["status"] = reply.status
         return reply
@@ -335,9 +384,11 @@ class UpstreamState:
     def _shikimori(self, req: Request) -> Reply:
         if self.require_user_agent and not req.user_agent:
             return json_reply(403, {"message": "User-Agent required", "code": 403})
+        catalog = self.catalog
+        if req.path == "/api/graphql":
+            return self._shikimori_graphql(catalog, req)
         if req.method != "GET":
             return json_reply(404, SHIKIMORI_NOT_FOUND)
-        catalog = self.catalog
         parts = [p for p in req.path.split("/") if p][1:]  # drop "api"
         if parts == ["animes"]:
             return self._shikimori_list(catalog, req.params)
@@ -348,7 +399,7 @@ class UpstreamState:
             if len(parts) == 2:
                 return self._shikimori_detail(catalog, anime)
             if parts[2] == "related":
-                return json_reply(200, [])
+                return json_reply(200, self._shikimori_related(catalog, anime))
             if parts[2] == "screenshots":
                 detail = catalog.detail_json(anime, datetime.now(UTC))
                 return json_reply(200, detail["screenshots"])
@@ -358,6 +409,48 @@ class UpstreamState:
         if parts == ["genres"]:
             return self.cached_json(catalog, ("genres",), catalog.genres_json)
         return json_reply(404, SHIKIMORI_NOT_FOUND)
+
+    def _shikimori_graphql(self, catalog: FakeCatalog, req: Request) -> Reply:
+        if req.method != "POST":
+            return json_reply(404, SHIKIMORI_NOT_FOUND)
+        try:
+            body = req.json_body()
+        except ValueError:
+            return json_reply(400, {"errors": [{"message": "the body must be a JSON object"}]})
+        host = req.headers.get("Host") or "127.0.0.1"
+
+        def view(params: dict[str, str]) -> list[FakeAnime]:
+            ids, exclude = _split(params["ids"]), _split(params["exclude_ids"])
+            for raw in ids + exclude:
+                if not raw.isdigit():
+                    raise _BadParam(f'Invalid parameter "ids" value "{raw}"')
+            key = (
+                params["order"],
+                tuple(ids),
+                tuple(exclude),
+                params["status"],
+                params["kind"],
+                params["search"],
+            )
+            return self._anime_view(catalog, key, ids, exclude, params)
+
+        return json_reply(200, self.graphql.execute(catalog, body, host=host, view=view))
+
+    def _shikimori_related(self, catalog: FakeCatalog, anime: FakeAnime) -> list[dict[str, Any]]:
+        rows = []
+        for kind, anime_id, manga_id in related_of(catalog, anime.id):
+            target = catalog.get(anime_id) if anime_id is not None else None
+            rows.append(
+                {
+                    "relation": RELATION_TEXT[kind],
+                    "relation_russian": RELATION_TEXT[kind],
+                    "anime": catalog.short_json(target) if target is not None else None,
+                    "manga": {"id": manga_id, "name": f"{anime.name} (manga)"}
+                    if manga_id is not None
+                    else None,
+                }
+            )
+        return rows
 
     def _shikimori_list(self, catalog: FakeCatalog, params: dict[str, str]) -> Reply:
         page = min(max(_int(params, "page", 1), 1), SHIKIMORI_MAX_PAGE)
@@ -689,6 +782,23 @@ class UpstreamState:
                 return json_reply(404, {"error": f"no anime {anime_id}"})
             anime = self.catalog.mutate(anime_id, changes, datetime.now(UTC))
             return json_reply(200, {"ok": True, "anime": self.catalog.short_json(anime)})
+        if action == "kodik":
+            anime_id = int(data["shikimori_id"])
+            if self.catalog.get(anime_id) is None:
+                return json_reply(404, {"error": f"no anime {anime_id}"})
+            anime = self.catalog.kodik_edit(
+                anime_id,
+                datetime.now(UTC),
+                remove_translations=[int(t) for t in data.get("remove_translations") or []],
+                season_episodes={
+                    int(t): [int(c) for c in counts]
+                    for t, counts in (data.get("season_episodes") or {}).items()
+                },
+            )
+            return json_reply(
+                200,
+                {"ok": True, "translations": [m.translation_id for m in anime.kodik]},
+            )
         if action == "catalog":
             catalog = self.set_catalog(int(data["anime"]), int(data.get("seed", self.catalog.seed)))
             return json_reply(200, {"ok": True, "anime": len(catalog), "seed": catalog.seed})
@@ -699,12 +809,17 @@ class UpstreamState:
                 self.kodik_token_error_status = int(data["kodik_token_error_status"])
             if "require_user_agent" in data:
                 self.require_user_agent = bool(data["require_user_agent"])
+            if "shikimori_rate_limits" in data:
+                self.set_rate_limits(
+                    [(int(limit), float(sec)) for limit, sec in data["shikimori_rate_limits"]]
+                )
             return json_reply(
                 200,
                 {
                     "kodik_token": self.kodik_token,
                     "kodik_token_error_status": self.kodik_token_error_status,
                     "require_user_agent": self.require_user_agent,
+                    "shikimori_rate_limits": [[w[0], w[1]] for w in self.rate_windows],
                 },
             )
         return json_reply(404, {"error": f"unknown control action {action}"})
@@ -994,6 +1109,9 @@ class FakeUpstream:
 
     def requests(self, path_prefix: str = "") -> list[dict[str, Any]]:
         return self.state.requests(path_prefix)
+
+    def set_rate_limits(self, windows: list[tuple[int, float]], phase: float | None = None) -> None:
+        self.state.set_rate_limits(windows, phase)
 
     def mutate(self, shikimori_id: int, **changes: Any) -> None:
         self.state.catalog.mutate(shikimori_id, changes, datetime.now(UTC))

@@ -1,10 +1,11 @@
 """The one HTTP layer every upstream client uses (httpx).
 
 * Explicit timeouts; retries with exponential backoff and jitter on timeouts, connection
-  errors, 5xx and 429 (honouring ``Retry-After`` when present: Shikimori's plain-text 429 has
-  none); no retry on other 4xx.
-* A request rate limit per upstream shared by every process through Redis (fixed windows per
-  second and per minute), so N workers together stay within e.g. Shikimori's 5 rps / 90 rpm.
+  errors, 5xx, 429 (honouring ``Retry-After`` when present: Shikimori's plain-text 429 has
+  none) and JSON bodies that do not decode (a truncated page); no retry on other 4xx.
+* A request rate limit per upstream shared by every process through Redis: ``limits``'
+  moving windows (every 1 s and every 60 s span, not calendar windows), so N workers together
+  stay within e.g. Shikimori's 5 rps AND 90 rpm (``SHIKIMORI_RATE_LIMITS``).
 * Errors are typed: ``UpstreamError`` (mapped to 502) and ``UpstreamTimeout`` (504). Query
   strings are never logged (Kodik's token travels in them). ``UpstreamClient.parsed`` is the
   one place a parser's ``UpstreamParseError`` becomes an ``UpstreamError``.
@@ -15,15 +16,21 @@
 from __future__ import annotations
 
 import logging
+import os
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 from django.conf import settings
-from django.core.cache import BaseCache, caches
+from django.core.exceptions import ImproperlyConfigured
+from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
+from limits.storage import MovingWindowSupport, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from redis.exceptions import RedisError
 
 from ingestion.records import UpstreamParseError
 
@@ -38,49 +45,119 @@ class UpstreamError(Exception):
     def __init__(self, upstream: str, message: str, *, status: int | None = None) -> None:
         super().__init__(f"{upstream}: {message}")
         self.upstream = upstream
+        self.reason = message
         self.status = status
+        self.attempts = 1  # how many requests were tried before giving up
 
 
 class UpstreamTimeout(UpstreamError):
     """The upstream did not answer in time. The API answers 504."""
 
 
-@dataclass(frozen=True)
-class Rate:
-    limit: int
-    seconds: int
+def parse_rates(spec: str) -> list[RateLimitItem]:
+    """``"5/second;90/minute"`` or ``"5 per 1 second; 20 per 10 seconds"`` (``limits``'
+    notation) -> rate limit items; a bad spec is a configuration error."""
+    try:
+        return list(parse_many(spec)) if spec.strip() else []
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"bad rate limit {spec!r}: {exc}") from exc
+
+
+def configured_rates(upstream: str) -> list[RateLimitItem]:
+    """An upstream's limits from the settings: ``<UPSTREAM>_RATE_LIMITS`` when set (any
+    windows, e.g. ``"5/second;20 per 10 seconds"``), else ``<UPSTREAM>_RPS`` per second and
+    ``<UPSTREAM>_RPM`` per minute."""
+    prefix = upstream.upper()
+    spec = getattr(settings, f"{prefix}_RATE_LIMITS", "") or (
+        f"{getattr(settings, f'{prefix}_RPS')}/second;{getattr(settings, f'{prefix}_RPM')}/minute"
+    )
+    return parse_rates(spec)
+
+
+_storage_lock = threading.Lock()
+_storage: tuple[tuple[str, str, int], MovingWindowSupport] | None = None
+
+
+def rate_storage() -> MovingWindowSupport:
+    """The ``limits`` storage every process shares: Redis (``REDIS_URL``, keys under
+    ``CACHE_KEY_PREFIX``, so parallel test runs never share buckets); in the embedded mode
+    without Redis, this process's memory (one process, so nothing to share)."""
+    global _storage
+    config = (settings.REDIS_URL, settings.CACHE_KEY_PREFIX, os.getpid())
+    with _storage_lock:
+        if _storage is None or _storage[0] != config:
+            if settings.REDIS_URL:
+                storage = storage_from_string(
+                    settings.REDIS_URL,
+                    key_prefix=f"{settings.CACHE_KEY_PREFIX}:upstream-rate",
+                    socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+                    socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT,
+                )
+            else:
+                storage = storage_from_string("memory://")
+            _storage = (config, cast("MovingWindowSupport", storage))
+        return _storage[1]
 
 
 class SharedRateLimiter:
-    """At most ``limit`` requests per ``seconds`` window for one upstream, across processes.
+    """Every moving window of ``rates`` (e.g. 5 per second AND 90 per minute) for one
+    upstream, across processes: ``limits``' moving-window strategy in Redis.
 
-    Counts live in the ``shared`` cache (Redis in production): ``add`` + atomic ``incr``. A
-    caller over the limit sleeps until the window ends and tries again.
+    A request is admitted only when each window holds fewer than its limit, counted over the
+    window plus ``margin`` seconds: the upstream counts requests when they arrive, a little
+    after they were admitted, and the margin absorbs that jitter. The admission itself is
+    ``limits``' atomic ``hit`` (one Lua script per window), shortest window first, so a
+    window that refuses costs at most a slot of a shorter one (being slower, never faster).
+    A refused caller sleeps until the oldest entry of the full window leaves it, and checks
+    every window again.
     """
 
     def __init__(
-        self, name: str, rates: list[Rate], *, sleep: Callable[[float], None] = time.sleep
+        self,
+        name: str,
+        rates: list[RateLimitItem],
+        *,
+        margin: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.name = name
-        self.rates = rates
+        self.rates = sorted(rates, key=lambda item: item.get_expiry())
+        self.margin = margin if margin is not None else settings.UPSTREAM_RATE_MARGIN
         self.sleep = sleep
 
-    @property
-    def cache(self) -> BaseCache:
-        # Looked up per use, not kept: a client lives for the whole process and Django's cache
-        # handles are per thread.
-        return caches["shared"]
+    def _wait(self, storage: MovingWindowSupport) -> float:
+        """Seconds until every window (plus margin) has room; 0 when it has now."""
+        now = time.time()
+        wait = 0.0
+        for item in self.rates:
+            expiry = item.get_expiry() + self.margin
+            start, count = storage.get_moving_window(
+                item.key_for(self.name),
+                item.amount,
+                expiry,  # type: ignore[arg-type]
+            )
+            if count >= item.amount:
+                wait = max(wait, start + expiry - now)
+        return wait
 
     def acquire(self) -> None:
-        for rate in self.rates:
+        if not self.rates:
+            return
+        try:
+            storage = rate_storage()
+            limiter = MovingWindowRateLimiter(cast("Any", storage))
             while True:
-                now = time.time()
-                window = int(now // rate.seconds)
-                key = f"upstream-rate:{self.name}:{rate.seconds}:{window}"
-                self.cache.add(key, 0, timeout=rate.seconds + 5)
-                if self.cache.incr(key) <= rate.limit:
-                    break
-                self.sleep((window + 1) * rate.seconds - now + 0.01)
+                wait = self._wait(storage)
+                if wait <= 0 and all(limiter.hit(item, self.name) for item in self.rates):
+                    return
+                # Jitter: waiters of several processes do not all wake at the same instant.
+                self.sleep(max(wait, 0.01) + random.uniform(0, 0.02))
+        except StorageError as exc:
+            raise UpstreamError(self.name, f"rate limiter storage unavailable ({exc})") from exc
+        except RedisError as exc:
+            raise UpstreamError(
+                self.name, f"rate limiter storage unavailable ({exc.__class__.__name__})"
+            ) from exc
 
 
 class UpstreamClient:
@@ -89,7 +166,7 @@ class UpstreamClient:
         name: str,
         base_url: str,
         *,
-        rates: list[Rate],
+        rates: list[RateLimitItem] | str,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
         retries: int | None = None,
@@ -104,7 +181,9 @@ class UpstreamClient:
         self.backoff = backoff if backoff is not None else settings.UPSTREAM_BACKOFF
         self.max_wait = max_wait if max_wait is not None else settings.UPSTREAM_MAX_WAIT
         self.sleep = sleep
-        self.limiter = SharedRateLimiter(name, rates, sleep=sleep)
+        self.limiter = SharedRateLimiter(
+            name, parse_rates(rates) if isinstance(rates, str) else rates, sleep=sleep
+        )
         self.http = httpx.Client(
             base_url=base_url,
             headers=dict(headers or {}),
@@ -133,12 +212,35 @@ class UpstreamClient:
         params: Mapping[str, Any] | None = None,
         data: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
+        return self._exchange(method, url, params=params, data=data)[0]
+
+    def get_json(
+        self, url: str, *, params: Mapping[str, Any] | None = None, method: str = "GET"
+    ) -> Any:
+        """The decoded JSON body. A body that does not decode (a truncated page) is retried
+        like a 5xx: it is the same kind of passing upstream failure."""
+        return self._exchange(method, url, params=params, decode=True)[1]
+
+    def post_json(self, url: str, body: Mapping[str, Any]) -> Any:
+        """POST a JSON body (GraphQL); the decoded JSON answer, retried like ``get_json``."""
+        return self._exchange("POST", url, json_body=body, decode=True)[1]
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        decode: bool = False,
+    ) -> tuple[httpx.Response, Any]:
         last_error: UpstreamError | None = None
         for attempt in range(self.retries + 1):
             self.limiter.acquire()
             retry_after = None
             try:
-                response = self.http.request(method, url, params=params, data=data)
+                response = self.http.request(method, url, params=params, data=data, json=json_body)
             except httpx.TimeoutException:
                 last_error = UpstreamTimeout(self.name, f"timed out after {self.timeout:g}s")
             except httpx.TransportError as exc:
@@ -146,8 +248,15 @@ class UpstreamClient:
             else:
                 status = response.status_code
                 if status < 400:
-                    return response
-                if status == 429:
+                    if not decode:
+                        return response, None
+                    try:
+                        return response, response.json()
+                    except ValueError as exc:
+                        last_error = UpstreamError(
+                            self.name, f"answered with malformed JSON ({_json_problem(exc)})"
+                        )
+                elif status == 429:
                     retry_after = response.headers.get("Retry-After")
                     last_error = UpstreamError(self.name, "rate limited (429)", status=status)
                 elif status >= 500:
@@ -167,16 +276,8 @@ class UpstreamClient:
                 )
                 self.sleep(delay)
         assert last_error is not None
+        last_error.attempts = self.retries + 1
         raise last_error
-
-    def get_json(
-        self, url: str, *, params: Mapping[str, Any] | None = None, method: str = "GET"
-    ) -> Any:
-        response = self.request(method, url, params=params)
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise UpstreamError(self.name, "answered with malformed JSON") from exc
 
     def parsed(self, parse: Callable[[Any], T], payload: object) -> T:
         """``parse(payload)``; a payload of the wrong shape is this upstream's failure (502)."""
@@ -184,3 +285,15 @@ class UpstreamClient:
             return parse(payload)
         except UpstreamParseError as exc:
             raise UpstreamError(self.name, exc.reason) from exc
+
+
+def _json_problem(exc: ValueError) -> str:
+    """``json.JSONDecodeError`` -> "truncated: unterminated string at char 28474 of 28480"."""
+    message = str(getattr(exc, "msg", exc)).lower().replace(" starting at", "")
+    position = getattr(exc, "pos", None)
+    document = str(getattr(exc, "doc", ""))
+    if position is None:
+        return message
+    truncated = position >= len(document.rstrip()) or message.startswith("unterminated")
+    where = f"{message} at char {position} of {len(document)}"
+    return f"truncated: {where}" if truncated else where

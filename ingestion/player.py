@@ -2,8 +2,9 @@
 provider's servers and HLS sources when it is configured and the anime is mapped.
 
 Server names are the frontend's join key (it remembers the name as the preferred
-translation): unique across sub/dub/raw and the same for every episode of an anime. Kodik
-servers are named after their translation; stream servers "<server> (<category>)".
+translation): unique across sub/dub/raw and the same for every episode of an anime, even when
+two translations share a name (``translation_server_names``). Kodik servers are named after
+their translation; stream servers "<server> (<category>)".
 """
 
 from __future__ import annotations
@@ -63,25 +64,59 @@ def _stream_servers(episode: Episode) -> tuple[StreamEpisode, StreamServers] | N
     return found, source.servers(found.episode_id)
 
 
+def translation_server_names(anime_id: Any) -> dict[int, str]:
+    """Translation pk -> its server name, for every translation with a source in the anime.
+
+    Computed over the whole anime, so every episode names a translation alike:
+    * a name two kinds share ("X" voice and "X" subtitles) gets the category: "X (dub)";
+    * translations that still share a name (two providers' "AniDUB", two Kodik teams with one
+      title) are told apart by order: Kodik's first, then by age (pk), the first keeps the
+      name and the others get " (2)", " (3)"..., so adding a translation never renames one
+      the frontend already remembers.
+    """
+    used = list(
+        Translation.objects.filter(sources__episode__release__anime=anime_id)
+        .distinct()
+        .values_list("pk", "name", "kind", "provider")
+    )
+    kinds_by_name: dict[str, set[str]] = {}
+    for _, name, kind, _ in used:
+        kinds_by_name.setdefault(name, set()).add(kind)
+    groups: dict[str, list[tuple[bool, int]]] = {}
+    for pk, name, kind, provider in used:
+        if len(kinds_by_name[name]) > 1:
+            name = f"{name} ({_CATEGORY_OF_KIND[Translation.Kind(kind)]})"
+        groups.setdefault(name, []).append((provider != Translation.Provider.KODIK, pk))
+    names: dict[int, str] = {}
+    taken = set(groups)
+    for name, members in groups.items():
+        for index, (_, pk) in enumerate(sorted(members)):
+            if index == 0:
+                names[pk] = name
+                continue
+            number = index + 1
+            while f"{name} ({number})" in taken:
+                number += 1
+            names[pk] = f"{name} ({number})"
+            taken.add(names[pk])
+    return names
+
+
 def episode_servers(episode: Episode) -> EpisodeServers:
     """Local Kodik servers, and stream servers when available. A failing stream provider
     only costs its own servers when there are local ones; with none, the error propagates."""
     result = EpisodeServers(episode)
     sources = PlaybackSource.objects.filter(episode=episode).select_related("translation")
-    # A name used by two kinds across the anime ("X" voice and "X" subtitles) gets the
-    # category appended, on every episode alike, so names stay unique and stable.
-    kinds_by_name: dict[str, set[str]] = {}
-    used = Translation.objects.filter(sources__episode__release__anime=episode.release.anime_id)
-    for name, kind in used.values_list("name", "kind").distinct():
-        kinds_by_name.setdefault(name, set()).add(kind)
-    for source in sorted(sources, key=lambda s: s.translation.name.casefold()):
+    names = translation_server_names(episode.release.anime_id)
+    for source in sorted(sources, key=lambda s: names[s.translation_id].casefold()):
         translation = source.translation
-        category = _CATEGORY_OF_KIND[Translation.Kind(translation.kind)]
-        name = translation.name
-        if len(kinds_by_name.get(name, ())) > 1:
-            name = f"{name} ({category})"
         result.servers.append(
-            Server(name=name, server_id=translation.pk, category=category, iframe_url=source.url)
+            Server(
+                name=names[translation.pk],
+                server_id=translation.pk,
+                category=_CATEGORY_OF_KIND[Translation.Kind(translation.kind)],
+                iframe_url=source.url,
+            )
         )
     try:
         stream = _stream_servers(episode)

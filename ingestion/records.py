@@ -27,7 +27,9 @@ class UpstreamParseError(ValueError):
 
 @dataclass(frozen=True)
 class GenreRecord:
-    shikimori_id: int
+    # Legacy genre id (REST); None for GraphQL's genres_v2, whose ids are another numbering
+    # (matched by name).
+    shikimori_id: int | None
     name: str  # English name, e.g. "Adventure"
     name_ru: str  # e.g. "Приключения"
     kind: str  # "genre" | "theme" | "demographic"
@@ -37,6 +39,15 @@ class GenreRecord:
 class StudioRecord:
     shikimori_id: int | None
     name: str
+
+
+@dataclass(frozen=True)
+class RelatedRecord:
+    """One edge of Shikimori's franchise graph: this anime's ``kind`` (sequel, prequel,
+    side_story...) is the anime ``shikimori_id``."""
+
+    kind: str
+    shikimori_id: int
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,8 @@ class AnimeRecord:
     next_episode_at: datetime | None = None  # UTC
     genres: tuple[GenreRecord, ...] | None = None
     studios: tuple[StudioRecord, ...] | None = None
+    # Related anime (GraphQL ``related``): None when the shape does not carry them.
+    related: tuple[RelatedRecord, ...] | None = None
 
     @property
     def is_detail(self) -> bool:

@@ -92,5 +92,19 @@ class StopRequested(Exception):
     pass
 
 
+class SyncFailure(Exception):
+    """A run cannot go on because an upstream keeps failing (after the client's retries):
+    ``where`` names the page or call ("catalog page 2"). Its text is the one line the
+    operator sees: "shikimori: catalog page 2: answered with malformed JSON (...)"; ``detail``
+    goes to the run log. An upstream failure, not a bug: no traceback."""
+
+    def __init__(self, upstream: str, where: str, reason: str, *, detail: str = "") -> None:
+        super().__init__(f"{upstream}: {where}: {reason}")
+        self.upstream = upstream
+        self.where = where
+        self.reason = reason
+        self.detail = detail
+
+
 def stop_requested(run: SyncRun) -> bool:
     return SyncRun.objects.filter(pk=run.pk, stop_requested=True).exists()

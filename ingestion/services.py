@@ -15,8 +15,9 @@ from django_q.tasks import async_task
 
 from accounts.audit import audited
 from ingestion import sync
+from ingestion.http import UpstreamError
 from ingestion.models import ParserSettings, SyncLogLine, SyncRun
-from ingestion.runs import ProgressCallback, StopRequested, run_log, sync_lock
+from ingestion.runs import ProgressCallback, StopRequested, SyncFailure, run_log, sync_lock
 from ingestion.schedules import schedules_ensure
 
 logger = logging.getLogger(__name__)
@@ -161,6 +162,14 @@ def run_execute(run_id: int, *, progress: ProgressCallback | None = None) -> Syn
             runner(run, progress=progress)
         except StopRequested:
             _finish(run, SyncRun.Status.STOPPED, "stopped on request at a page boundary")
+        except (SyncFailure, UpstreamError) as exc:
+            # An upstream that keeps failing: one line for the operator, the detail in the
+            # run log, no traceback (tracebacks are for bugs).
+            detail = exc.detail if isinstance(exc, SyncFailure) else ""
+            if detail:
+                run_log(run, detail, SyncLogLine.Level.ERROR)
+            logger.warning("sync #%s failed: %s", run.pk, exc)
+            _finish(run, SyncRun.Status.FAILED, str(exc))
         except Exception as exc:
             logger.exception("sync #%s failed", run.pk)
             _finish(run, SyncRun.Status.FAILED, f"{exc.__class__.__name__}: {exc}")

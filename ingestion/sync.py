@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -32,11 +32,20 @@ from catalog.models import (
     Translation,
     normalize_search_text,
 )
+from catalog.relations import relations_differ, relations_set
 from catalog.services import genres_upsert, studios_upsert
+from catalog.titles import display_title
 from ingestion.http import UpstreamError
 from ingestion.models import ParserSettings, SyncLogLine, SyncRun
 from ingestion.records import AnimeRecord, KodikResult
-from ingestion.runs import ProgressCallback, StopRequested, run_log, stop_requested, sync_lock
+from ingestion.runs import (
+    ProgressCallback,
+    StopRequested,
+    SyncFailure,
+    run_log,
+    stop_requested,
+    sync_lock,
+)
 from ingestion.sources import (
     CatalogSource,
     EpisodeSource,
@@ -46,10 +55,10 @@ from ingestion.sources import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # AnimeRecord field -> Anime field, for the fields both shapes carry and those only details do.
 LIST_FIELDS = (
-    "title",
     "title_ru",
     "kind",
     "status",
@@ -75,6 +84,34 @@ DETAIL_FIELDS = (
 )
 
 
+def upstream_failure(exc: UpstreamError, where: str) -> SyncFailure:
+    """The run-ending form of an upstream error at ``where`` (one line; detail for the log)."""
+    detail = (
+        f"{where}: {exc} after {exc.attempts} attempt{'s' if exc.attempts != 1 else ''}"
+        + (f" (HTTP {exc.status})" if exc.status else "")
+        + (f"; cause: {exc.__cause__!r}" if exc.__cause__ else "")
+    )
+    return SyncFailure(exc.upstream, where, exc.reason, detail=detail)
+
+
+def _failing_loudly(
+    pages: Iterable[tuple[int, T]], first: int, what: str
+) -> Iterator[tuple[int, T]]:
+    """``pages``, with an upstream error while fetching page N turned into a SyncFailure
+    naming "<what> N"."""
+    expected = first
+    iterator = iter(pages)
+    while True:
+        try:
+            number, page = next(iterator)
+        except StopIteration:
+            return
+        except UpstreamError as exc:
+            raise upstream_failure(exc, f"{what} {expected}") from exc
+        yield number, page
+        expected = number + 1
+
+
 def _save_progress(run: SyncRun, progress: ProgressCallback | None) -> None:
     run.pages += 1
     run.save(update_fields=["created", "updated", "unchanged", "failed", "pages"])
@@ -88,7 +125,14 @@ def _save_progress(run: SyncRun, progress: ProgressCallback | None) -> None:
 
 
 def _record_values(record: AnimeRecord) -> dict[str, Any]:
-    values: dict[str, Any] = {name: getattr(record, name) for name in LIST_FIELDS}
+    # The title rule (catalog/titles.py): Shikimori's name is the original title; the display
+    # title needs the English/Russian ones, which only full records carry.
+    values: dict[str, Any] = {"title_original": record.title}
+    if record.title_en is not None:
+        values["title"] = display_title(
+            original=record.title, english=record.title_en, russian=record.title_ru
+        )
+    values |= {name: getattr(record, name) for name in LIST_FIELDS}
     if not values["kind"]:
         values.pop("kind")
     if not values["status"]:
@@ -97,6 +141,55 @@ def _record_values(record: AnimeRecord) -> dict[str, Any]:
         value = getattr(record, name)
         if value is not None:
             values[name] = list(value) if name == "synonyms" else value
+    return values
+
+
+def fetch_records(
+    run: SyncRun, source: CatalogSource, shikimori_ids: list[int]
+) -> list[AnimeRecord]:
+    """Full records of these anime (batched by the source); a failed batch or an id the
+    upstream does not know counts as failed, with a log line."""
+    try:
+        records = source.anime_batch(shikimori_ids)
+    except UpstreamError as exc:
+        run.failed += len(shikimori_ids)
+        run_log(run, f"anime {_ids_text(shikimori_ids)}: {exc}", SyncLogLine.Level.WARNING)
+        return []
+    missing = sorted(set(shikimori_ids) - {r.shikimori_id for r in records})
+    if missing:
+        run.failed += len(missing)
+        run_log(run, f"anime {_ids_text(missing)}: not found upstream", SyncLogLine.Level.WARNING)
+    return records
+
+
+def _ids_text(ids: list[int]) -> str:
+    shown = ", ".join(map(str, ids[:10]))
+    return shown + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+
+
+def _values_for(anime: Anime | None, record: AnimeRecord) -> dict[str, Any]:
+    """What a sync of ``record`` writes to ``anime`` (None: a new one): its unlocked fields,
+    with every title variant the anime had kept searchable: an old title, original or
+    synonym that the new record no longer carries (a rename upstream, the demo catalog's
+    extra synonyms) stays among the synonyms."""
+    values = _writable(anime, _record_values(record))
+    if anime is None or "synonyms" not in values:
+        return values
+    new = {
+        normalize_search_text(str(values.get(name) or ""))
+        for name in ("title", "title_original", "title_ru", "title_en", "title_ja")
+    }
+    for name in ("title", "title_original", "title_ru", "title_en", "title_ja"):
+        if name not in values:  # locked or not carried: the anime's own value stays
+            new.add(normalize_search_text(getattr(anime, name) or ""))
+    synonyms = list(values["synonyms"])
+    new |= {normalize_search_text(s) for s in synonyms}
+    for old in anime.title_variants():
+        key = normalize_search_text(old or "")
+        if key and key not in new:
+            synonyms.append(old)
+            new.add(key)
+    values["synonyms"] = synonyms
     return values
 
 
@@ -129,22 +222,21 @@ def apply_anime_records(
         a.shikimori_id: a
         for a in Anime.objects.filter(shikimori_id__in=[r.shikimori_id for r in records])
     }
-    # Network first, outside any transaction.
+    # Network first, outside any transaction. Catalog pages (GraphQL) carry full records;
+    # short ones (the calendar's) get theirs in batches of 50.
     detailed: list[AnimeRecord] = []
+    wanted: list[int] = []
     for record in records:
         anime = existing.get(record.shikimori_id)
-        values = _writable(anime, _record_values(record))
+        values = _values_for(anime, record)
         if not (fetch_details or anime is None or anime.differs_from(values)):
             run.unchanged += 1
-            continue
-        if record.is_detail:
+        elif record.is_detail:
             detailed.append(record)
-            continue
-        try:
-            detailed.append(source.anime_detail(record.shikimori_id))
-        except UpstreamError as exc:
-            run.failed += 1
-            run_log(run, f"anime {record.shikimori_id}: {exc}", SyncLogLine.Level.WARNING)
+        else:
+            wanted.append(record.shikimori_id)
+    if wanted:
+        detailed += fetch_records(run, source, wanted)
     if not detailed:
         return
 
@@ -155,7 +247,7 @@ def apply_anime_records(
             a.shikimori_id: a
             for a in Anime.objects.select_for_update(of=("self",))
             .filter(shikimori_id__in=[r.shikimori_id for r in detailed])
-            .prefetch_related("genres", "studios")
+            .prefetch_related("genres", "studios", "relations")
         }
         to_create: list[Anime] = []
         to_update: list[Anime] = []
@@ -163,7 +255,7 @@ def apply_anime_records(
         relations: list[tuple[Anime, AnimeRecord]] = []
         for record in detailed:
             anime = locked.get(record.shikimori_id)
-            values = _writable(anime, _record_values(record))
+            values = _values_for(anime, record)
             if anime is None:
                 anime = Anime(
                     shikimori_id=record.shikimori_id,
@@ -178,7 +270,11 @@ def apply_anime_records(
                 anime.search_document = anime.build_search_document()
                 to_create.append(anime)
                 run.created += 1
-            elif anime.differs_from(values) or _relations_differ(anime, record):
+            elif (
+                anime.differs_from(values)
+                or _relations_differ(anime, record, genres, studios)
+                or (record.related is not None and relations_differ(anime, _edges(record)))
+            ):
                 for name, value in values.items():
                     setattr(anime, name, value)
                 anime.search_document = anime.build_search_document()
@@ -195,20 +291,27 @@ def apply_anime_records(
                 to_update, sorted({*changed_fields, "updated_at"}), batch_size=500
             )
         _set_relations(relations, genres, studios)
+        relations_set({a.pk: _edges(r) for a, r in relations if r.related is not None})
         if run.dry_run:
             transaction.set_rollback(True)
         elif to_create or to_update:
             catalog_changed()
 
 
-def _relations_differ(anime: Anime, record: AnimeRecord) -> bool:
+def _edges(record: AnimeRecord) -> list[tuple[str, int]]:
+    return [(r.kind, r.shikimori_id) for r in record.related or ()]
+
+
+def _relations_differ(
+    anime: Anime, record: AnimeRecord, genres: dict[str, Genre], studios: dict[str, Studio]
+) -> bool:
     if record.genres is not None and not anime.is_field_locked("genres"):
-        current = {genre.shikimori_id for genre in anime.genres.all()}  # prefetched
-        if current != {g.shikimori_id for g in record.genres}:
+        current = {genre.pk for genre in anime.genres.all()}  # prefetched
+        if current != {genres[g.name].pk for g in record.genres}:
             return True
     if record.studios is not None and not anime.is_field_locked("studios"):
-        current_names = {studio.name for studio in anime.studios.all()}
-        if current_names != {s.name for s in record.studios}:
+        current_studios = {studio.pk for studio in anime.studios.all()}
+        if current_studios != {studios[s.name].pk for s in record.studios}:
             return True
     return False
 
@@ -246,26 +349,20 @@ def catalog_sync(run: SyncRun, *, progress: ProgressCallback | None = None) -> N
     source = catalog_source()
     settings_row = ParserSettings.load()
     if options.get("ids"):
-        ids = [int(i) for i in options["ids"]]
-        details = []
-        for shikimori_id in ids:
-            try:
-                details.append(source.anime_detail(shikimori_id))
-            except UpstreamError as exc:
-                run.failed += 1
-                run_log(run, f"anime {shikimori_id}: {exc}", SyncLogLine.Level.WARNING)
+        details = fetch_records(run, source, [int(i) for i in options["ids"]])
         apply_anime_records(
             run, details, source=source, fetch_details=True, settings_row=settings_row
         )
         _save_progress(run, progress)
         return
     since = date.fromisoformat(options["since"]) if options.get("since") else None
+    start_page = int(options.get("start_page", 1))
     pages = source.anime_pages(
-        start_page=int(options.get("start_page", 1)),
+        start_page=start_page,
         max_pages=int(options["pages"]) if options.get("pages") else None,
         status=options.get("status"),
     )
-    for page_number, records in pages:
+    for page_number, records in _failing_loudly(pages, start_page, "catalog page"):
         if since is not None:
             records = [r for r in records if r.aired_on and r.aired_on >= since]
         apply_anime_records(
@@ -281,7 +378,10 @@ def catalog_sync(run: SyncRun, *, progress: ProgressCallback | None = None) -> N
 def calendar_sync(run: SyncRun, *, progress: ProgressCallback | None = None) -> None:
     """Shikimori's calendar -> AiringSlot (UTC) and Anime.next_episode_at. Anime the catalog
     does not know yet are imported first (as drafts)."""
-    entries = schedule_source().calendar()
+    try:
+        entries = schedule_source().calendar()
+    except UpstreamError as exc:
+        raise upstream_failure(exc, "calendar") from exc
     source = catalog_source()
     settings_row = ParserSettings.load()
     known = set(
@@ -384,7 +484,7 @@ def _recent_materials(
         .first()
     )
     since = last or timezone.now() - timedelta(days=1)
-    for page in source.list_pages():
+    for _, page in _failing_loudly(enumerate(source.list_pages(), start=1), 1, "list page"):
         by_anime: dict[int, list[KodikResult]] = {}
         for result in page.results:
             if result.shikimori_id is not None:
@@ -427,17 +527,27 @@ def episodes_sync(run: SyncRun, *, progress: ProgressCallback | None = None) -> 
                 for r in results
                 if r.shikimori_id == anime.shikimori_id and _allowed(r, settings_row)
             ]
-            outcome = _apply_materials(anime, results, dry_run=run.dry_run)
+            # /search lists everything Kodik has for the anime; a /list page only what changed
+            # lately, so only a full listing can retire what Kodik no longer lists.
+            outcome = _apply_materials(anime, results, dry_run=run.dry_run, complete=listed is None)
             setattr(run, outcome, getattr(run, outcome) + 1)
         _save_progress(run, progress)
 
 
-def _apply_materials(anime: Anime, results: list[KodikResult], *, dry_run: bool) -> str:
-    """Upsert releases, episodes and sources of one anime; returns created/updated/unchanged."""
+def _apply_materials(
+    anime: Anime, results: list[KodikResult], *, dry_run: bool, complete: bool = True
+) -> str:
+    """Make the anime's Kodik sources what Kodik lists now: upsert releases, episodes and
+    sources, and (with ``complete``: ``results`` is everything Kodik has for the anime) retire
+    the Kodik sources it no longer lists (a translation taken down, a link removed). Episodes
+    and releases stay (watch progress and the library hang off the anime and its episodes),
+    and other providers' sources (the demo's, a stream provider's) are not Kodik's to retire.
+    Returns created/updated/unchanged."""
     with transaction.atomic():
         Anime.objects.select_for_update().filter(pk=anime.pk).first()
         had_episodes = Episode.objects.filter(release__anime=anime).exists()
         translations = {}
+        renamed = False
         for result in results:
             t = result.translation
             translation, _ = Translation.objects.get_or_create(
@@ -445,10 +555,14 @@ def _apply_materials(anime: Anime, results: list[KodikResult], *, dry_run: bool)
                 external_id=t.external_id,
                 defaults={"name": t.name, "kind": t.kind},
             )
+            if (translation.name, translation.kind) != (t.name, t.kind):
+                translation.name, translation.kind = t.name, t.kind
+                translation.save(update_fields=["name", "kind"])
+                renamed = True
             translations[t.external_id] = translation
         seasons = sorted({s.number for r in results for s in r.seasons})
         releases = {r.ordering: r for r in Release.objects.filter(anime=anime)}
-        changed = False
+        changed = renamed
         for number in seasons:
             title = anime.title if len(seasons) == 1 else f"{anime.title} — season {number}"
             wanted = {
@@ -483,14 +597,18 @@ def _apply_materials(anime: Anime, results: list[KodikResult], *, dry_run: bool)
             }
         sources = {
             (s.episode_id, s.translation_id): s
-            for s in PlaybackSource.objects.filter(episode__release__anime=anime)
+            for s in PlaybackSource.objects.filter(
+                episode__release__anime=anime, translation__provider=Translation.Provider.KODIK
+            )
         }
+        listed: set[tuple[Any, int]] = set()
         to_create, to_update = [], []
         for result in results:
             translation = translations[result.translation.external_id]
             for season in result.seasons:
                 for ep in season.episodes:
                     episode = episodes[(releases[season.number].pk, ep.number)]
+                    listed.add((episode.pk, translation.pk))
                     current = sources.get((episode.pk, translation.pk))
                     if current is None:
                         to_create.append(
@@ -506,7 +624,10 @@ def _apply_materials(anime: Anime, results: list[KodikResult], *, dry_run: bool)
                         to_update.append(current)
         PlaybackSource.objects.bulk_create(to_create, batch_size=1000, ignore_conflicts=True)
         PlaybackSource.objects.bulk_update(to_update, ["url", "quality"], batch_size=1000)
-        changed = changed or bool(to_create or to_update)
+        retired = [s.pk for key, s in sources.items() if key not in listed] if complete else []
+        if retired:
+            PlaybackSource.objects.filter(pk__in=retired).delete()
+        changed = changed or bool(to_create or to_update or retired)
         if dry_run:
             transaction.set_rollback(True)
         elif changed:

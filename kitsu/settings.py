@@ -217,6 +217,10 @@ RATELIMIT_USE_CACHE = "shared"
 HEALTH_READY_TIMEOUT = env_float("HEALTH_READY_TIMEOUT", 1.5)
 if HEALTH_READY_TIMEOUT <= 0:
     raise ImproperlyConfigured("HEALTH_READY_TIMEOUT must be > 0 (seconds)")
+# The display title's language (catalog/titles.py: one rule for the demo and the sync).
+CATALOG_TITLE_LANGUAGE = env_str("CATALOG_TITLE_LANGUAGE", "en")
+if CATALOG_TITLE_LANGUAGE not in ("en", "ru", "romaji"):
+    raise ImproperlyConfigured("CATALOG_TITLE_LANGUAGE must be en, ru or romaji")
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30, minimum=0)
 # New-episode notifications (library.notifications): purged this many days after they arrive.
 NOTIFICATIONS_RETENTION_DAYS = env_int("NOTIFICATIONS_RETENTION_DAYS", 90, minimum=1)
@@ -365,18 +369,27 @@ SHIKIMORI_USER_AGENT = env_str(
 )
 SHIKIMORI_RPS = env_int("SHIKIMORI_RPS", 5, minimum=1)  # Shikimori: 5 rps and 90 rpm per IP
 SHIKIMORI_RPM = env_int("SHIKIMORI_RPM", 90, minimum=1)
+# <UPSTREAM>_RATE_LIMITS overrides RPS/RPM with any windows in the `limits` notation, e.g.
+# "5/second;20 per 10 seconds" (ingestion/http.py enforces every one as a moving window).
+SHIKIMORI_RATE_LIMITS = env_str("SHIKIMORI_RATE_LIMITS", "")
 KODIK_URL = env_str("KODIK_URL", _UPSTREAM or "https://kodik-api.com").rstrip("/")
 KODIK_TOKEN = env_str("KODIK_TOKEN", "")
 KODIK_RPS = env_int("KODIK_RPS", 3, minimum=1)
 KODIK_RPM = env_int("KODIK_RPM", 120, minimum=1)
+KODIK_RATE_LIMITS = env_str("KODIK_RATE_LIMITS", "")
 # aniwatch-api compatible stream provider: off unless configured.
 STREAM_URL = env_str("STREAM_URL", f"{_UPSTREAM}/api/v2/hianime" if _UPSTREAM else "").rstrip("/")
 STREAM_RPS = env_int("STREAM_RPS", 5, minimum=1)
 STREAM_RPM = env_int("STREAM_RPM", 120, minimum=1)
+STREAM_RATE_LIMITS = env_str("STREAM_RATE_LIMITS", "")
 UPSTREAM_TIMEOUT = env_float("UPSTREAM_TIMEOUT", 10.0)
 UPSTREAM_RETRIES = env_int("UPSTREAM_RETRIES", 3, minimum=0)
 UPSTREAM_BACKOFF = env_float("UPSTREAM_BACKOFF", 1.0)  # first retry delay, doubled each time
 UPSTREAM_MAX_WAIT = env_float("UPSTREAM_MAX_WAIT", 60.0)  # longest single wait we accept
+# Upstreams count a request when it arrives, a little (on a loaded host: a lot) after the
+# limiter admitted it: every window is kept this much longer, so that jitter never pushes a
+# window over its limit. Cheap: past the first burst the per-minute limit is what binds.
+UPSTREAM_RATE_MARGIN = env_float("UPSTREAM_RATE_MARGIN", 0.5)
 
 # --- Security ------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -8,6 +8,11 @@ from catalog.api import admin_views, views
 urlpatterns = [
     re_path(r"^anime/?$", views.AnimeListView.as_view(), name="anime-list"),
     re_path(r"^anime/(?P<anime_id>[^/]+)/?$", views.AnimeDetailView.as_view(), name="anime-detail"),
+    re_path(
+        r"^anime/(?P<anime_id>[^/]+)/related/?$",
+        views.AnimeRelatedView.as_view(),
+        name="anime-related",
+    ),
     re_path(r"^search/anime/?$", views.AnimeSearchView.as_view(), name="anime-search"),
     re_path(r"^releases/?$", views.ReleaseListView.as_view(), name="release-list"),
     re_path(

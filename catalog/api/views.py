@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalog import selectors
+from catalog.api.relations import RelatedAnimeOutput
 from catalog.api.serializers import (
     AnimeCardOutput,
     AnimeDetailOutput,
@@ -18,6 +19,7 @@ from catalog.api.serializers import (
     ReleaseOutput,
 )
 from catalog.cache import cached_catalog_read
+from catalog.relations import anime_related_list
 from kitsu.api import PublicAPIView, error_response, int_range, optional_uuid_param, parse_uuid
 from kitsu.errors import BadRequest, Unprocessable
 from kitsu.pagination import offset_params, paginate
@@ -146,3 +148,13 @@ class GenreListView(PublicAPIView):
     @cached_catalog_read
     def get(self, request: Request) -> Response:
         return Response(GenreWithCountOutput(selectors.genre_list(), many=True).data)
+
+
+class AnimeRelatedView(PublicAPIView):
+    """``GET /anime/{id}/related``: the franchise graph from Shikimori (public anime only)."""
+
+    @extend_schema(responses={200: RelatedAnimeOutput(many=True), 404: error_response(404)})
+    @cached_catalog_read
+    def get(self, request: Request, anime_id: str) -> Response:
+        anime = selectors.anime_get(anime_id=str(parse_uuid(anime_id, name="anime_id")))
+        return Response(RelatedAnimeOutput(anime_related_list(anime=anime), many=True).data)

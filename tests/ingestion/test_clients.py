@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
+import json
 import logging
 import subprocess
 import sys
 import time
-from collections import Counter
+import uuid
 
 import pytest
 
@@ -20,7 +22,7 @@ from tests.servers import ROOT, server_env
 pytestmark = pytest.mark.django_db
 
 
-def shikimori_requests(fake, prefix: str = "/api/animes") -> list[dict]:
+def shikimori_requests(fake, prefix: str = "/api/graphql") -> list[dict]:
     return [r for r in requests_log(fake) if r["path"].startswith(prefix)]
 
 
@@ -30,7 +32,8 @@ def test_pages_until_a_short_page_with_the_application_user_agent(upstream, sett
     log = shikimori_requests(upstream)
     assert len(log) == 3
     assert all(r["user_agent"] == settings.SHIKIMORI_USER_AGENT for r in log)
-    assert all(f"limit={PAGE_SIZE}" in r["query"] for r in log)
+    assert all(json.loads(r["body"])["variables"]["limit"] == PAGE_SIZE for r in log)
+    assert all(r["method"] == "POST" for r in log)
 
 
 def test_detail_calendar_genres(upstream):
@@ -44,7 +47,7 @@ def test_detail_calendar_genres(upstream):
 
 @pytest.mark.parametrize("mode", ["429", "429_retry_after", "500", "503"])
 def test_retryable_failures_are_retried_then_succeed(upstream, mode):
-    fault(upstream, path_prefix="/api/animes", mode=mode, count=2, seconds=1)
+    fault(upstream, path_prefix="/api/graphql", mode=mode, count=2, seconds=1)
     started = time.monotonic()
     records, _ = ShikimoriClient.from_settings().anime_page(1)
     assert len(records) == 50
@@ -55,7 +58,7 @@ def test_retryable_failures_are_retried_then_succeed(upstream, mode):
 
 def test_retries_are_bounded(upstream, settings):
     settings.UPSTREAM_RETRIES = 2
-    fault(upstream, path_prefix="/api/animes", mode="500", count=10)
+    fault(upstream, path_prefix="/api/graphql", mode="500", count=10)
     with pytest.raises(UpstreamError) as excinfo:
         ShikimoriClient.from_settings().anime_page(1)
     assert excinfo.value.status == 500
@@ -69,10 +72,15 @@ def test_other_4xx_is_not_retried(upstream):
     assert len(shikimori_requests(upstream)) == 1
 
 
-def test_malformed_json_is_an_upstream_error(upstream):
-    fault(upstream, path_prefix="/api/calendar", mode="malformed")
-    with pytest.raises(UpstreamError, match="malformed JSON"):
+def test_malformed_json_is_retried_like_a_5xx_then_an_upstream_error(upstream, settings):
+    fault(upstream, path_prefix="/api/calendar", mode="malformed", count=2)
+    assert ShikimoriClient.from_settings().calendar()  # two truncated answers, then a good one
+    assert len(shikimori_requests(upstream, "/api/calendar")) == 3
+    settings.UPSTREAM_RETRIES = 1
+    fault(upstream, path_prefix="/api/calendar", mode="malformed", count=5)
+    with pytest.raises(UpstreamError, match=r"malformed JSON \(truncated: .* at char \d+ of \d+\)"):
         ShikimoriClient.from_settings().calendar()
+    assert len(shikimori_requests(upstream, "/api/calendar")) == 3 + 2
 
 
 def test_slow_answers_time_out_and_are_retried(upstream, settings):
@@ -110,31 +118,68 @@ def test_stream_provider_is_off_unless_configured(upstream, settings):
     assert StreamClient.from_settings() is None
 
 
-def test_rate_limit_is_shared_by_processes(upstream, settings, tmp_path):
-    """Three processes, 12 requests each, Shikimori limit 5 per second in total."""
-    # The limiter counts a request in the second it was admitted, the fake in the second it
-    # arrived: each child starts just after a second begins, so no request admitted at the
-    # very end of a second arrives in the next one and is counted twice (a flaky 6 or 7).
-    code = (
-        "import django, os, time; django.setup()\n"
-        "from ingestion.sources.shikimori.client import ShikimoriClient\n"
-        "client = ShikimoriClient.from_settings()\n"
-        "time.sleep(1.02 - time.time() % 1)\n"
-        "for _ in range(12): client.genres()\n"
-    )
+def max_in_any_window(times: list[float], seconds: float) -> int:
+    """The most requests that arrived within any ``seconds``-long span (sliding)."""
+    times = sorted(times)
+    return max(bisect.bisect_left(times, t + seconds) - i for i, t in enumerate(times))
+
+
+def test_max_in_any_window_slides():
+    times = [0.9, 0.95, 1.0, 1.05, 1.1, 1.5, 2.2]
+    assert max_in_any_window(times, 1.0) == 6  # 0.9..1.5: a calendar second would say 5
+    assert max_in_any_window(times, 0.1) == 2
+
+
+# Three workers walk the catalog (list pages, then details) at once; 3 x 40 = 120 requests
+# is more than one minute's 90, so both of Shikimori's real windows bind: about 66 s.
+WORKER = """
+import django; django.setup()
+from ingestion.sources.shikimori.client import ShikimoriClient
+client = ShikimoriClient.from_settings()
+ids = [r.shikimori_id for _, page in client.anime_pages(max_pages=2) for r in page]
+for shikimori_id in ids[: 40 - 2]:
+    client.anime_detail(shikimori_id)
+"""
+
+
+def test_rate_limit_is_shared_by_processes(upstream, settings):
+    """Shikimori's own limits (5 rps and 90 rpm per IP), enforced by the fake like
+    rack-attack (fixed windows at a random phase): three processes syncing at once get no 429
+    and stay within both limits in every sliding 1 s and 60 s window of the fake's log."""
+    upstream.set_rate_limits([(5, 1), (90, 60)])
     env = server_env(
         SHIKIMORI_URL=upstream.shikimori_url,
         SHIKIMORI_RPS="5",
-        SHIKIMORI_RPM="1000",
+        SHIKIMORI_RPM="90",
+        SHIKIMORI_RATE_LIMITS="",
+        UPSTREAM_RETRIES="0",  # a 429 fails the worker instead of being retried away
+        CACHE_KEY_PREFIX=f"{settings.CACHE_KEY_PREFIX}-rate-{uuid.uuid4().hex[:8]}",
         DJANGO_SETTINGS_MODULE="kitsu.settings",
     )
-    workers = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env) for _ in range(3)]
-    assert [w.wait(timeout=60) for w in workers] == [0, 0, 0]
-    times = [r["time"] for r in shikimori_requests(upstream, "/api/genres")]
-    assert len(times) == 36
-    per_second = Counter(int(t) for t in times)
-    assert max(per_second.values()) <= 5, per_second
-    assert max(times) - min(times) >= 6  # 36 requests at 5/s need at least 7 windows
+    workers = [
+        subprocess.Popen([sys.executable, "-c", WORKER], cwd=ROOT, env=env) for _ in range(3)
+    ]
+    assert [w.wait(timeout=180) for w in workers] == [0, 0, 0]
+    log = shikimori_requests(upstream, "/api/")
+    assert len(log) == 120
+    assert [r for r in log if r["status"] != 200] == []
+    times = [r["time"] for r in log]
+    assert max_in_any_window(times, 1) <= 5
+    assert max_in_any_window(times, 60) <= 90
+    assert max(times) - min(times) >= 60  # the minute window really held the 91st back
+
+
+def test_fake_upstream_enforces_shikimori_limits_in_fixed_windows(upstream):
+    """The fake itself: over a window's limit it answers rack-attack's 429."""
+    upstream.set_rate_limits([(3, 60)])
+    client = ShikimoriClient.from_settings()
+    client.http.retries = 0
+    for _ in range(3):
+        client.genres()
+    with pytest.raises(UpstreamError) as excinfo:
+        client.genres()
+    assert excinfo.value.status == 429
+    assert [r["status"] for r in shikimori_requests(upstream, "/api/genres")] == [200] * 3 + [429]
 
 
 def test_stream_search_episodes_servers_sources(upstream):
@@ -192,3 +237,32 @@ def test_parse_errors_become_upstream_errors_in_one_place():
     assert str(excinfo.value) == "kodik: results: expected an array, got null"
     assert excinfo.value.upstream == "kodik"
     assert isinstance(excinfo.value.__cause__, UpstreamParseError)
+
+
+def test_limiter_keeps_every_window_in_memory_without_redis(settings):
+    """The embedded mode (no REDIS_URL, one process): the same moving windows, in memory."""
+    from ingestion.http import SharedRateLimiter, parse_rates
+
+    settings.REDIS_URL = ""
+    limiter = SharedRateLimiter(f"embedded-{uuid.uuid4().hex}", parse_rates("2/second"))
+    started = time.monotonic()
+    for _ in range(5):
+        limiter.acquire()
+    assert time.monotonic() - started >= 2  # 5 requests at 2 per any second: 3 waits of ~1 s
+
+
+def test_limiter_fails_closed_when_redis_is_down(settings):
+    from ingestion.http import SharedRateLimiter, parse_rates
+
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    limiter = SharedRateLimiter("shikimori", parse_rates("5/second"))
+    with pytest.raises(UpstreamError, match="rate limiter storage unavailable"):
+        limiter.acquire()
+
+
+def test_bad_rate_limit_settings_are_a_configuration_error(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.SHIKIMORI_RATE_LIMITS = "five a second"
+    with pytest.raises(ImproperlyConfigured, match="bad rate limit"):
+        ShikimoriClient.from_settings()

@@ -39,7 +39,7 @@ def test_scheduled_syncs_run_only_in_auto_mode(upstream):
 def test_emergency_stop_halts_a_running_sync_at_the_next_page(upstream):
     parser_mode_set(request=None, mode=ParserSettings.Mode.AUTO)
     parser_settings_update(request=None, changes={"enable_autoupdate": True})
-    fault(upstream, path_prefix="/api/animes", mode="slow", count=1000, seconds=0.2)
+    fault(upstream, path_prefix="/api/graphql", mode="slow", count=1000, seconds=1.5)
     run = run_create(kind=SyncRun.Kind.CATALOG, trigger=SyncRun.Trigger.ADMIN)
     queued = run_create(kind=SyncRun.Kind.EPISODES, trigger=SyncRun.Trigger.ADMIN)
 

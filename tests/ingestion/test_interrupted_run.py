@@ -22,8 +22,8 @@ def test_killed_sync_leaves_whole_pages_and_a_rerun_completes(upstream):
     env = server_env(
         KITSU_UPSTREAM_URL=upstream.base_url, SHIKIMORI_RPS="1000", SHIKIMORI_RPM="100000"
     )
-    # Page 1 goes fast; then every request is slow, so the kill lands inside page 2.
-    fault(upstream, path_prefix="/api/animes", mode="slow", count=1000, seconds=0.3)
+    # Pages 1 and 2 (one GraphQL request each) take 4 s, so the kill lands inside page 2.
+    fault(upstream, path_prefix="/api/graphql", mode="slow", count=2, seconds=4)
     process = subprocess.Popen(
         [sys.executable, "manage.py", "sync_catalog"],
         cwd=ROOT,
@@ -37,7 +37,7 @@ def test_killed_sync_leaves_whole_pages_and_a_rerun_completes(upstream):
         if run is not None and run.pages >= 1:
             break
         time.sleep(0.2)
-    time.sleep(2)  # well inside page 2's detail requests
+    time.sleep(2)  # well inside page 2's request
     process.send_signal(signal.SIGKILL)
     process.wait()
 

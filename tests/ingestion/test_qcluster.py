@@ -65,7 +65,7 @@ def test_two_clusters_fire_each_schedule_slot_exactly_once(tmp_path, upstream):
 
 def test_a_job_survives_a_killed_cluster(tmp_path, upstream):
     # Slow upstream answers keep the job busy long enough to kill its cluster mid-run.
-    fault(upstream, path_prefix="/api/animes", mode="slow", count=8, seconds=1)
+    fault(upstream, path_prefix="/api/graphql", mode="slow", count=8, seconds=3)
     run = run_enqueue(kind=SyncRun.Kind.CATALOG, trigger=SyncRun.Trigger.ADMIN)
     assert OrmQ.objects.count() == 1  # durable: a row in PostgreSQL, not process memory
     env = cluster_env(upstream)

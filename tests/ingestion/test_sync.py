@@ -50,7 +50,7 @@ def test_changed_upstream_data_is_updated_once(upstream):
     mutate(upstream, 5, score="1.23", name="Renamed Show")
     assert "created 0, updated 1, unchanged 119" in sync("sync_catalog")
     renamed = Anime.objects.get(shikimori_id=5)
-    assert (renamed.title, str(renamed.score)) == ("Renamed Show", "1.23")
+    assert (renamed.title_original, str(renamed.score)) == ("Renamed Show", "1.23")
     assert "renamed show" in renamed.search_document
 
 
@@ -110,7 +110,7 @@ def test_bad_arguments_and_upstream_failure_exit_non_zero(upstream, settings):
     with pytest.raises(CommandError, match="--ids"):
         sync("sync_catalog", "--ids", "a,b")
     settings.UPSTREAM_RETRIES = 0
-    fault(upstream, path_prefix="/api/animes", mode="500", count=1)
+    fault(upstream, path_prefix="/api/graphql", mode="500", count=1)
     with pytest.raises(CommandError, match="failed"):
         sync("sync_catalog")
     run = SyncRun.objects.latest("created_at")

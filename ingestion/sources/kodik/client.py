@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
-from ingestion.http import Rate, UpstreamClient, UpstreamError
+from ingestion.http import UpstreamClient, UpstreamError, configured_rates
 from ingestion.records import KodikPage, KodikResult
 from ingestion.sources.kodik import parser
 
@@ -25,7 +25,7 @@ class KodikClient:
         http = UpstreamClient(
             "kodik",
             settings.KODIK_URL,
-            rates=[Rate(settings.KODIK_RPS, 1), Rate(settings.KODIK_RPM, 60)],
+            rates=configured_rates("kodik"),
             headers={"Accept": "application/json"},
         )
         return cls(http, settings.KODIK_TOKEN)

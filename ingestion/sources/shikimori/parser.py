@@ -1,4 +1,4 @@
-"""Shikimori REST payloads -> typed records (pure functions: no ORM, no network).
+"""Shikimori REST and GraphQL payloads -> typed records (pure functions: no ORM, no network).
 
 Strict about shape, lenient about values: a payload that is not the documented container, or
 a detail/calendar item without an integer id, raises ``UpstreamParseError`` for the whole
@@ -25,6 +25,7 @@ from ingestion.records import (
     AnimeRecord,
     CalendarRecord,
     GenreRecord,
+    RelatedRecord,
     StudioRecord,
     UpstreamParseError,
 )
@@ -105,6 +106,134 @@ def parse_anime_detail(payload: object, *, host: str) -> AnimeRecord:
         genres=tuple(_genres(payload.get("genres"))),
         studios=tuple(_studios(payload.get("studios"))),
     )
+
+
+RELATION_KINDS = frozenset(
+    {
+        "adaptation",
+        "alternative_setting",
+        "alternative_version",
+        "character",
+        "full_story",
+        "other",
+        "parent_story",
+        "prequel",
+        "sequel",
+        "side_story",
+        "spin_off",
+        "summary",
+    }
+)
+
+
+def parse_graphql_animes(payload: object, *, host: str) -> list[AnimeRecord]:
+    """``POST /api/graphql`` with the ``animes`` query: every item is a full record (list and
+    detail fields, genres_v2, studios, related). A GraphQL ``errors`` answer, or one without
+    ``data.animes``, is the whole page's failure; items without an id are skipped."""
+    if not isinstance(payload, dict):
+        raise UpstreamParseError(UPSTREAM, f"graphql: expected an object, got {_type(payload)}")
+    errors = payload.get("errors")
+    if errors:
+        first = errors[0] if isinstance(errors, list) and errors else errors
+        message = first.get("message") if isinstance(first, dict) else first
+        raise UpstreamParseError(UPSTREAM, f"graphql error: {json_text(message) or errors!r}")
+    data = payload.get("data")
+    items = data.get("animes") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise UpstreamParseError(UPSTREAM, "graphql: data.animes is not an array")
+    records: list[AnimeRecord] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        shikimori_id = json_positive_int(_int_text(item.get("id")))
+        if shikimori_id is None:
+            continue
+        records.append(_graphql_anime(item, shikimori_id, host))
+    return records
+
+
+def _int_text(value: object) -> object:
+    """GraphQL ``ID`` values are strings ("52991")."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return value
+
+
+def _graphql_date(value: object) -> object:
+    return value.get("date") if isinstance(value, dict) else None
+
+
+def _graphql_anime(item: dict[str, Any], shikimori_id: int, host: str) -> AnimeRecord:
+    short = _short_anime(
+        {
+            "name": item.get("name"),
+            "russian": item.get("russian"),
+            "kind": item.get("kind"),
+            "status": item.get("status"),
+            "score": item.get("score"),
+            "episodes": item.get("episodes"),
+            "episodes_aired": item.get("episodesAired"),
+            "aired_on": _graphql_date(item.get("airedOn")),
+            "released_on": _graphql_date(item.get("releasedOn")),
+            "image": _graphql_poster(item.get("poster")),
+        },
+        shikimori_id,
+        host,
+    )
+    return replace(
+        short,
+        mal_id=json_positive_int(_int_text(item.get("malId"))) or shikimori_id,
+        title_en=_first_text(item.get("english")),
+        title_ja=_first_text(item.get("japanese")),
+        synonyms=_texts(item.get("synonyms")),
+        description=strip_bbcode(json_text(item.get("description"))),
+        duration_minutes=json_positive_int(item.get("duration")),
+        rating=_choice(item.get("rating"), RATINGS, default="none"),
+        franchise=json_text(item.get("franchise")),
+        next_episode_at=_moscow_datetime(item.get("nextEpisodeAt")),
+        # genres_v2 ids are not the legacy ids Kitsu stores: matched by name.
+        genres=tuple(
+            GenreRecord(None, g.name, g.name_ru, g.kind)
+            for g in _genres(
+                [
+                    {**g, "id": _int_text(g.get("id")), "entry_type": g.get("entryType")}
+                    for g in item.get("genres") or []
+                    if isinstance(g, dict)
+                ]
+            )
+        ),
+        studios=tuple(
+            _studios(
+                [
+                    {**s, "id": _int_text(s.get("id"))}
+                    for s in item.get("studios") or []
+                    if isinstance(s, dict)
+                ]
+            )
+        ),
+        related=_related(item.get("related")),
+    )
+
+
+def _graphql_poster(poster: object) -> object:
+    if not isinstance(poster, dict):
+        return None
+    return poster.get("originalUrl") or poster.get("mainUrl")
+
+
+def _related(items: object) -> tuple[RelatedRecord, ...] | None:
+    """Anime relations only (manga adaptations are not in the catalog), by Shikimori id."""
+    if not isinstance(items, list):
+        return None
+    found: dict[tuple[str, int], RelatedRecord] = {}
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("anime"), dict):
+            continue
+        kind = item.get("relationKind")
+        target = json_positive_int(_int_text(item["anime"].get("id")))
+        if isinstance(kind, str) and kind in RELATION_KINDS and target is not None:
+            found.setdefault((kind, target), RelatedRecord(kind=kind, shikimori_id=target))
+    return tuple(found.values())
 
 
 def parse_calendar(payload: object, *, host: str) -> list[CalendarRecord]:

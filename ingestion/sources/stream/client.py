@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from ingestion.http import Rate, UpstreamClient
+from ingestion.http import UpstreamClient, configured_rates
 from ingestion.records import StreamAnime, StreamEpisode, StreamServers, StreamSources
 from ingestion.sources.stream import parser
 
@@ -20,7 +20,7 @@ class StreamClient:
         http = UpstreamClient(
             "stream",
             settings.STREAM_URL,
-            rates=[Rate(settings.STREAM_RPS, 1), Rate(settings.STREAM_RPM, 60)],
+            rates=configured_rates("stream"),
             headers={"Accept": "application/json"},
             retries=1,  # serves players live: fail fast
         )
