@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from catalog import selectors
+from catalog import documents, selectors
 from catalog.api.serializers import (
     AnimeCardOutput,
     AnimeDetailOutput,
@@ -17,7 +18,7 @@ from catalog.api.serializers import (
     ReleaseDetailOutput,
     ReleaseOutput,
 )
-from catalog.cache import cached_catalog_read
+from catalog.cache import cached_catalog_read, json_response
 from kitsu.api import PublicAPIView, error_response, int_range, optional_uuid_param, parse_uuid
 from kitsu.errors import BadRequest, Unprocessable
 from kitsu.pagination import offset_params, paginate
@@ -51,23 +52,32 @@ class AnimeListView(PublicAPIView):
         responses=AnimeCardOutput(many=True),
     )
     @cached_catalog_read
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         filters = request.query_params.copy()  # a QueryDict: repeated ?kind=tv&kind=ova work
         for key in _NOT_FILTERS:
             filters.pop(key, None)
         queryset, ordering = selectors.anime_list(
             filters=filters, ordering=request.query_params.get("ordering", "newest")
         )
-        page = paginate(request, queryset, cursor_ordering=ordering.cursor)
-        return Response(AnimeCardOutput(page.items, many=True).data, headers=page.headers)
+        if "cursor" in request.query_params:
+            page = paginate(
+                request,
+                documents.keyset_rows(queryset, ordering.cursor or ()),
+                cursor_ordering=ordering.cursor,
+            )
+            cards = documents.cards_from_dicts(page.items)
+        else:
+            page = paginate(request, documents.card_rows(queryset), cursor_ordering=None)
+            cards = documents.cards(page.items)
+        return json_response(documents.json_array(cards), headers=page.headers)
 
 
 class AnimeDetailView(PublicAPIView):
     @extend_schema(responses=AnimeDetailOutput)
     @cached_catalog_read
-    def get(self, request: Request, anime_id: str) -> Response:
-        anime = selectors.anime_get(anime_id=str(parse_uuid(anime_id, name="anime_id")))
-        return Response(AnimeDetailOutput(anime).data)
+    def get(self, request: Request, anime_id: str) -> HttpResponse:
+        document = selectors.anime_detail_document(anime_id=parse_uuid(anime_id, name="anime_id"))
+        return json_response(document.encode())
 
 
 class AnimeSearchView(PublicAPIView):
@@ -84,7 +94,7 @@ class AnimeSearchView(PublicAPIView):
         responses=AnimeCardOutput(many=True),
     )
     @cached_catalog_read
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         query = request.query_params.get("q")
         if query is None:
             raise BadRequest("Query parameter 'q' is required")
@@ -96,8 +106,9 @@ class AnimeSearchView(PublicAPIView):
         if "cursor" in request.query_params:
             raise BadRequest("Invalid value for 'cursor': search results are ranked, use offset")
         limit, offset = offset_params(request)
-        results = selectors.anime_search(query=query)[offset : offset + limit]
-        return Response(AnimeCardOutput(results, many=True).data)
+        ranked = selectors.anime_search(query=query).values_list("id", flat=True)
+        ids = list(ranked[offset : offset + limit])
+        return json_response(documents.json_array(documents.cards_by_id(ids)))
 
 
 class ReleaseListView(PublicAPIView):
