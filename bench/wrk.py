@@ -53,7 +53,9 @@ def parse_wrk(output: str) -> WrkResult:
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     ):
         errors += sum(int(n) for n in sockets.groups())
-    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, flags=re.MULTILINE))
+    percentiles = dict(re.findall(r"^\s*(50|99)(?:\.0+)?%\s+(\S+)\s*$", output, flags=re.MULTILINE))
+    if not {"50", "99"} <= percentiles.keys():
+        raise RuntimeError(f"unparsed wrk output:\n{output}")
     return WrkResult(rate, requests, errors, _ms(percentiles["50"]), _ms(percentiles["99"]))
 
 

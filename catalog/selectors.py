@@ -46,6 +46,9 @@ def anime_list(
     if ordering not in ANIME_ORDERINGS:
         allowed = ", ".join(ANIME_ORDERINGS)
         raise BadRequest(f"Invalid value for 'ordering': use one of {allowed}")
+    spec = ANIME_ORDERINGS[ordering]
+    if not filters:  # the unfiltered list: no FilterSet (its form deep-copies every field)
+        return anime_public().order_by(*spec.order_by), spec
     filterset = AnimeFilterSet(data=filters, queryset=anime_public())
     if not filterset.is_valid():
         raise BadRequest(
@@ -58,7 +61,6 @@ def anime_list(
         queryset = filterset.qs
     except UnknownFilterValue as exc:
         raise BadRequest(str(exc)) from exc
-    spec = ANIME_ORDERINGS[ordering]
     return queryset.order_by(*spec.order_by), spec
 
 
