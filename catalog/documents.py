@@ -201,7 +201,11 @@ def cards(rows: Sequence[CardRow]) -> list[str]:
     """The card JSON of each row, rebuilding (and storing) any stale one."""
     stale = {anime_id: version for anime_id, card, version in rows if card is None}
     fresh = rebuild(stale) if stale else {}
-    return [card if card is not None else fresh[anime_id][0] for anime_id, card, _ in rows]
+    return [
+        card if card is not None else fresh[anime_id][0]
+        for anime_id, card, _ in rows
+        if card is not None or anime_id in fresh  # gone since the page query: left out
+    ]
 
 
 def cards_by_id(anime_ids: Sequence[uuid.UUID]) -> list[str]:
@@ -257,8 +261,10 @@ def detail(anime_id: uuid.UUID) -> str | None:
     """The detail JSON of a public anime, or None when it is hidden or unknown (1 query)."""
     sql, params = _compiled(
         ("detail",),
-        lambda: Anime.objects.filter(public_anime(), id=_SENTINEL).values_list(
-            "document__detail", "document__version"
+        lambda: (
+            Anime.objects.filter(public_anime(), id=_SENTINEL)
+            .order_by()
+            .values_list("document__detail", "document__version")
         ),
     )
     sentinels = (_SENTINEL, _SENTINEL.hex, str(_SENTINEL))

@@ -39,14 +39,19 @@ def anime_public() -> QuerySet[Anime]:
     return Anime.objects.public()
 
 
+def anime_ordering(ordering: str) -> AnimeOrdering:
+    """The list ordering named ``ordering``; BadRequest naming the parameter when unknown."""
+    if ordering not in ANIME_ORDERINGS:
+        allowed = ", ".join(ANIME_ORDERINGS)
+        raise BadRequest(f"Invalid value for 'ordering': use one of {allowed}")
+    return ANIME_ORDERINGS[ordering]
+
+
 def anime_list(
     *, filters: Mapping[str, object], ordering: str = "newest"
 ) -> tuple[QuerySet[Anime], AnimeOrdering]:
     """Public anime matching the query-string ``filters``; raises BadRequest on bad values."""
-    if ordering not in ANIME_ORDERINGS:
-        allowed = ", ".join(ANIME_ORDERINGS)
-        raise BadRequest(f"Invalid value for 'ordering': use one of {allowed}")
-    spec = ANIME_ORDERINGS[ordering]
+    spec = anime_ordering(ordering)
     if not filters:  # the unfiltered list: no FilterSet (its form deep-copies every field)
         return anime_public().order_by(*spec.order_by), spec
     filterset = AnimeFilterSet(data=filters, queryset=anime_public())

@@ -21,7 +21,7 @@ from catalog.api.serializers import (
 from catalog.cache import cached_catalog_read, json_response
 from kitsu.api import PublicAPIView, error_response, int_range, optional_uuid_param, parse_uuid
 from kitsu.errors import BadRequest, Unprocessable
-from kitsu.pagination import Page, offset_params, paginate
+from kitsu.pagination import offset_params, paginate
 
 _PAGE_PARAMS = [
     OpenApiParameter("limit", int_range(1, settings.API_MAX_LIMIT), description="default 20"),
@@ -59,6 +59,11 @@ class AnimeListView(PublicAPIView):
         queryset, ordering = selectors.anime_list(
             filters=filters, ordering=request.query_params.get("ordering", "newest")
         )
+        if not filters and "cursor" not in request.query_params:
+            # The plain list: its SQL compiled once (catalog.documents.public_page).
+            limit, offset = offset_params(request)
+            rows = documents.public_page(ordering.order_by, limit=limit, offset=offset)
+            return json_response(documents.json_array(documents.cards(rows)))
         if "cursor" in request.query_params:
             page = paginate(
                 request,
@@ -66,12 +71,6 @@ class AnimeListView(PublicAPIView):
                 cursor_ordering=ordering.cursor,
             )
             cards = documents.cards_from_dicts(page.items)
-        elif not filters:  # the plain list: its SQL compiled once (catalog.documents.public_page)
-            limit, offset = offset_params(request)
-            page = Page([])
-            cards = documents.cards(
-                documents.public_page(ordering.order_by, limit=limit, offset=offset)
-            )
         else:
             page = paginate(request, documents.card_rows(queryset), cursor_ordering=None)
             cards = documents.cards(page.items)
