@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import math
 import os
 import platform
 import random
+import re
 import shlex
 import subprocess
 import sys
@@ -1012,6 +1014,34 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     load.add_argument(
         "--scenarios", default="", help="comma-separated substrings: run only matching scenarios"
     )
+    report = parser.add_argument_group("report (wrk)")
+    report.add_argument(
+        "--report",
+        action="store_true",
+        help="instead of the httpx scenarios: one wrk run of /health, list, filtered, cursor, "
+        "detail, search (cache off) and the cached list, with gunicorn on its documented "
+        "settings (deploy/gunicorn.conf.py + deploy/kitsu.env.example), then pgbench on the "
+        "endpoints' own SQL; rates printed as ratios to /health",
+    )
+    report.add_argument(
+        "--server-root",
+        default=str(REPO_ROOT),
+        help="serve the code of this checkout (e.g. an older commit extracted elsewhere)",
+    )
+    report.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one documented setting (e.g. GUNICORN_WORKERS=3); repeatable",
+    )
+    report.add_argument(
+        "--report-cases",
+        default="",
+        help="comma-separated substrings: run only the cases whose name contains one",
+    )
+    report.add_argument("--report-seconds", type=float, default=10.0, help="seconds per case")
+    report.add_argument("--report-connections", default="10,100", help="wrk connection counts")
     out = parser.add_argument_group("output")
     out.add_argument("--markdown", action="store_true", help="also print markdown tables")
     out.add_argument(
@@ -1196,6 +1226,215 @@ def print_results(
         print()
 
 
+# --- One-run report (wrk): rates against /health and pgbench -------------------------------
+REPORT_ENV_KEYS = (
+    "GUNICORN_WORKERS",
+    "GUNICORN_THREADS",
+    "GUNICORN_MAX_REQUESTS",
+    "GUNICORN_MAX_REQUESTS_JITTER",
+    "DB_POOL_MIN",
+    "DB_POOL_MAX",
+    "DB_POOL_TIMEOUT",
+)
+
+_CAPTURE_SQL = """
+import json, os
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+client = Client()
+out = {}
+for name, path in json.loads(os.environ["KITSU_BENCH_PATHS"]).items():
+    client.get(path)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200, path
+    out[name] = [q["sql"] for q in queries.captured_queries]
+print("@@" + json.dumps(out))
+"""
+
+
+def documented_settings(root: Path) -> dict[str, str]:
+    """The gunicorn and pool values deploy/kitsu.env.example of ``root`` documents."""
+    text = (root / "deploy" / "kitsu.env.example").read_text(encoding="utf-8")
+    found = dict(re.findall(r"^(" + "|".join(REPORT_ENV_KEYS) + r")=(\S+)", text, re.MULTILINE))
+    return found
+
+
+def _manage(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+
+
+def report_run(args: argparse.Namespace, anime_count: int) -> int:
+    from bench.wrk import run_pgbench, run_wrk, wrk_available
+    from catalog.models import Anime, Genre
+
+    if not wrk_available():
+        raise SystemExit("--report needs wrk (apt-get install wrk)")
+    root = Path(args.server_root).resolve()
+    documented = documented_settings(root)
+    documented.update(item.split("=", 1) for item in args.set)  # type: ignore[arg-type]
+    base_env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "REDIS_URL": args.redis_url,
+        "CACHE_KEY_PREFIX": CACHE_KEY_PREFIX,
+        "KITSU_ENV": "development",
+        "DEBUG": "false",
+        "DB_POOL": "true",
+        "LOG_LEVEL": "WARNING",
+        **documented,
+    }
+    rebuilt = _manage(root, {**base_env, "DB_POOL": "false"}, "rebuild_anime_documents")
+    log(f"rebuild_anime_documents: {(rebuilt.stdout or rebuilt.stderr).strip()[-200:]}")
+    rng = random.Random(args.seed)
+    ids = list(Anime.objects.public().values_list("id", flat=True))
+    detail_paths = [f"/anime/{anime_id}" for anime_id in rng.sample(ids, min(500, len(ids)))]
+    genre_paths = [
+        f"/anime?genre={slug}&ordering=score&limit={PAGE_SIZE}"
+        for slug in Genre.objects.order_by("id").values_list("slug", flat=True)
+    ]
+    search_paths = [f"/search/anime?q={quote(term)}&limit={PAGE_SIZE}" for _, term in SEARCH_TERMS]
+    list_path = f"/anime?limit={PAGE_SIZE}"
+    connections = [int(c) for c in args.report_connections.split(",")]
+    seconds = args.report_seconds
+    print("## Report (wrk, one run)")
+    print(f"- server root: {root} (git {git_commit_of(root)})")
+    print(f"- documented settings ({root.name}/deploy/kitsu.env.example): {documented}")
+    print(f"- wrk: 2 threads, {seconds:.0f}s per case, connections {connections}")
+    print()
+    rows: list[list[str]] = []
+    rates: dict[tuple[str, int], float] = {}
+    health = math.nan
+    with tempfile.TemporaryDirectory(prefix="kitsu-report-") as tmp:
+        for cache_seconds in (0, 60):
+            flush_bench_cache(args.redis_url)
+            port = args.port or free_port()
+            command = [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "-c",
+                str(root / "deploy" / "gunicorn.conf.py"),
+                "--bind",
+                f"127.0.0.1:{port}",
+            ]
+            env = {**base_env, "CATALOG_CACHE_SECONDS": str(cache_seconds)}
+            server = Server(
+                command, env, port=port, log_path=Path(tmp) / f"g{cache_seconds}.log", cwd=root
+            )
+            log(f"starting {shlex.join(command)} in {root} (CATALOG_CACHE_SECONDS={cache_seconds})")
+            server.start(timeout=60)
+            try:
+                with httpx.Client(base_url=server.base_url, timeout=30, trust_env=False) as client:
+                    if cache_seconds == 0:
+                        cursor_paths, page = collect_deep_cursors(
+                            client, depth=args.cursor_depth, pages=args.cursor_pages
+                        )
+                        cases = [
+                            ("/health", ["/health"]),
+                            ("list", [list_path]),
+                            ("list, genre filter by score", genre_paths),
+                            (f"list, cursor page {page}+", cursor_paths),
+                            ("detail", detail_paths),
+                            ("search", search_paths),
+                        ]
+                    else:
+                        cases = [
+                            ("/health (cache run)", ["/health"]),
+                            ("list, cached", [list_path]),
+                        ]
+                wanted = [w.strip() for w in args.report_cases.split(",") if w.strip()]
+                if wanted:
+                    cases = [
+                        c
+                        for c in cases
+                        if c[0].startswith("/health") or any(w in c[0] for w in wanted)
+                    ]
+                for _, paths in cases:  # warm-up: every worker, every path kind
+                    run_wrk(server.base_url, paths, connections=10, seconds=2)
+                for conns in connections:
+                    for name, paths in cases:
+                        log(f"wrk {name} at {conns} connections")
+                        result = run_wrk(server.base_url, paths, connections=conns, seconds=seconds)
+                        rates[(name, conns)] = result.rate
+                        if name.startswith("/health"):
+                            health = result.rate  # the same server's trivial endpoint
+                        rows.append(
+                            [
+                                name,
+                                str(conns),
+                                f"{result.rate:.0f}",
+                                f"{result.p50_ms:.1f}",
+                                f"{result.p99_ms:.1f}",
+                                str(result.errors),
+                                f"{result.rate / health:.2f}",
+                            ]
+                        )
+            finally:
+                server.stop()
+    headers = ["case", "conns", "req/s", "p50 ms", "p99 ms", "errors", "x /health"]
+    print(text_table(headers, rows))
+    print()
+    if args.markdown:
+        print(markdown_table(headers, rows))
+        print()
+    if args.report_cases:
+        return 0
+    log("capturing the SQL of the list and detail endpoints")
+    paths = json.dumps({"list": list_path, "detail": detail_paths[0]})
+    captured = _manage(
+        root,
+        {
+            **base_env,
+            "DB_POOL": "false",
+            "CATALOG_CACHE_SECONDS": "0",
+            "KITSU_BENCH_PATHS": paths,
+        },
+        "shell",
+        "-c",
+        _CAPTURE_SQL,
+    )
+    marker = [line for line in captured.stdout.splitlines() if line.startswith("@@")]
+    if not marker:
+        raise RuntimeError(f"SQL capture failed:\n{captured.stdout}\n{captured.stderr}")
+    statements = json.loads(marker[-1][2:])
+    print("## Database ceiling (pgbench -M prepared, 10 clients, the endpoints' own SQL)")
+    pg_rows = []
+    for name in ("list", "detail"):
+        tps = run_pgbench(args.database_url, statements[name], clients=10, seconds=seconds)
+        api = rates.get((name, 10), math.nan)
+        pg_rows.append(
+            [name, str(len(statements[name])), f"{tps:.0f}", f"{api:.0f}", f"{api / tps:.2f}"]
+        )
+    pg_headers = [
+        "endpoint",
+        "statements",
+        "pgbench pages/s",
+        "API req/s (10 conns)",
+        "API/pgbench",
+    ]
+    print(text_table(pg_headers, pg_rows))
+    print()
+    if args.markdown:
+        print(markdown_table(pg_headers, pg_rows))
+        print()
+    for name, sql in statements.items():
+        print(f"- {name} SQL: " + " ; ".join(sql)[:600])
+    return 0
+
+
+def git_commit_of(root: Path) -> str:
+    result = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
+    )
+    return result.stdout.strip() or "not a git checkout"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     require_local(args.redis_url, "--redis-url")
@@ -1209,6 +1448,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_explain(args)
     if args.skip_load_test:
         return 0
+    if args.report:
+        return report_run(args, anime_count)
     runs = [args.cache_seconds]
     if args.compare_cache:
         runs.append(args.cache_on_seconds if args.cache_seconds == 0 else 0)

@@ -149,8 +149,15 @@ class Server:
     200; ``stop()`` always reaps it."""
 
     def __init__(
-        self, command: Sequence[str], env: Mapping[str, str], *, port: int, log_path: Path
+        self,
+        command: Sequence[str],
+        env: Mapping[str, str],
+        *,
+        port: int,
+        log_path: Path,
+        cwd: Path = REPO_ROOT,
     ) -> None:
+        self.cwd = cwd
         self.command = list(command)
         self.env = dict(env)
         self.port = port
@@ -169,7 +176,7 @@ class Server:
         with self.log_path.open("ab") as log_file:
             self.process = subprocess.Popen(
                 self.command,
-                cwd=REPO_ROOT,
+                cwd=self.cwd,
                 env=self.env,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,

@@ -16,9 +16,11 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBase
+from django.template.response import SimpleTemplateResponse
 from rest_framework.request import Request
-from rest_framework.response import Response
+
+from catalog import documents
 
 VERSION_KEY = "catalog:version"
 
@@ -38,18 +40,51 @@ def _bump() -> None:
         cache.set(VERSION_KEY, 2, timeout=None)
 
 
+def _rebuild_documents() -> None:
+    documents.rebuild_stale(settings.CATALOG_DOCUMENTS_EAGER_LIMIT)
+
+
 def catalog_changed() -> None:
-    """Invalidate cached catalog reads once the current transaction commits."""
+    """Invalidate cached catalog reads once the current transaction commits, then rebuild the
+    anime documents the triggers cleared (a bounded batch; reads rebuild any left over).
+
+    Called once per changed row or write statement: scheduled once per transaction."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(func is _bump for _, func, _ in connection.run_on_commit):
+        return
     transaction.on_commit(_bump)
+    transaction.on_commit(_rebuild_documents, robust=True)
+
+
+def json_response(body: bytes, headers: dict[str, str] | None = None) -> HttpResponse:
+    """A JSON body built without a renderer (catalog.documents), as the renderer would send it."""
+    return HttpResponse(body, content_type="application/json", headers=headers)
+
+
+def public_cache_control() -> str:
+    """What shared caches in front (nginx, a CDN) and browsers may do with a public catalog read:
+    keep it ``CATALOG_HTTP_MAX_AGE`` seconds, then serve it stale for up to
+    ``CATALOG_HTTP_STALE_SECONDS`` more while fetching a fresh one."""
+    return (
+        f"public, max-age={settings.CATALOG_HTTP_MAX_AGE}, "
+        f"stale-while-revalidate={settings.CATALOG_HTTP_STALE_SECONDS}"
+    )
 
 
 def cached_catalog_read(
-    handler: Callable[..., Response],
-) -> Callable[..., HttpResponse]:
-    """Cache the rendered body of a public GET handler for ``CATALOG_CACHE_SECONDS``."""
+    handler: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
+    """Cache the rendered body of a public GET handler for ``CATALOG_CACHE_SECONDS``, and mark
+    its 200 answers cacheable by HTTP caches (``public_cache_control``)."""
 
     @wraps(handler)
-    def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = _read(view, request, *args, **kwargs)
+        if response.status_code == 200:
+            response["Cache-Control"] = public_cache_control()
+        return response
+
+    def _read(view: Any, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         timeout = settings.CATALOG_CACHE_SECONDS
         if timeout <= 0:
             return handler(view, request, *args, **kwargs)
@@ -58,18 +93,22 @@ def cached_catalog_read(
         hit = cache.get(key)
         if hit is not None:
             body, headers = hit
-            response = HttpResponse(body, content_type="application/json", headers=headers)
-            response["X-Cache"] = "hit"
-            return response
+            served = HttpResponse(body, content_type="application/json", headers=headers)
+            served["X-Cache"] = "hit"
+            return served
 
         response = handler(view, request, *args, **kwargs)
         if response.status_code == 200:
 
-            def store(rendered: HttpResponse) -> None:
+            def store(rendered: HttpResponseBase) -> None:
+                assert isinstance(rendered, HttpResponse)
                 headers = {name: rendered[name] for name in ("Link",) if rendered.has_header(name)}
                 cache.set(key, (rendered.content, headers), timeout)
 
-            response.add_post_render_callback(store)
+            if isinstance(response, SimpleTemplateResponse):  # a DRF Response, rendered later
+                response.add_post_render_callback(store)
+            else:  # bytes already (the anime read model)
+                store(response)
             response["X-Cache"] = "miss"
         return response
 

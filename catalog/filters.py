@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 
 from catalog.models import Anime, Genre, Studio
@@ -31,6 +32,16 @@ class AnimeFilterSet(django_filters.FilterSet):
     class Meta:
         model = Anime
         fields: list[str] = []
+
+    _form_class: type[forms.Form] | None = None
+
+    def get_form_class(self) -> type[forms.Form]:
+        """The validation form, built once per process instead of once per request (django-filter
+        builds a new Form class from the filters each time; the fields are the same)."""
+        cls = type(self)
+        if cls._form_class is None:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
 
     def filter_genre(self, queryset: QuerySet[Anime], name: str, value: str) -> QuerySet[Anime]:
         # "genre=action,drama": anime that have every listed genre (slug or id).

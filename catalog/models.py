@@ -374,3 +374,54 @@ class AiringSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.anime_id} #{self.episode} at {self.airs_at:%Y-%m-%d %H:%M}"
+
+
+class AnimeDocument(models.Model):
+    """The read model of one anime: its card and detail JSON, as the public API serves them.
+
+    Kept correct by database triggers (migration ``0006_anime_documents``), not by the code
+    that writes: any change to the anime row, its genres or studios (the rows or the links)
+    or its releases, by whatever path (ORM, ``update()``, bulk writes, raw SQL, admin,
+    imports), bumps ``version`` and clears ``card`` and ``detail`` in the same transaction.
+    ``catalog.documents`` rebuilds a cleared document on commit and, for any still cleared when
+    read, within the request; the rebuild stores it only if ``version`` is unchanged. Whether an
+    anime is public is never taken from here: reads filter the live anime row.
+    """
+
+    anime = models.OneToOneField(
+        Anime,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # the delete trigger removes the row with the anime
+        db_constraint=False,
+        related_name="document",
+    )
+    version = models.BigIntegerField(default=0)
+    # NULL, not "": a cleared document (the stale marker the rebuild and its index look for).
+    card = models.TextField(null=True)  # noqa: DJ001
+    detail = models.TextField(null=True)  # noqa: DJ001
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["anime"], name="animedocument_stale", condition=Q(card__isnull=True)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"document of {self.anime_id} (v{self.version})"
+
+
+class SearchWord(models.Model):
+    """Every distinct word of every anime's ``search_document`` (PostgreSQL only).
+
+    Typo tolerance looks up the query's words here (short strings under a trigram index) and
+    searches the full-text index with the words found, instead of running a trigram recheck
+    over every candidate's whole document: the word-table approach of the pg_trgm
+    documentation. Filled by a trigger on ``catalog_anime`` (migration
+    ``0007_search_words``); words are never removed (a word no anime has any more only widens
+    a query to nothing)."""
+
+    word = models.TextField(primary_key=True)
+
+    def __str__(self) -> str:
+        return self.word

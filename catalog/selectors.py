@@ -7,16 +7,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.contrib.postgres.search import (
-    SearchQuery,
-    SearchRank,
-    SearchVector,
-    TrigramStrictWordSimilarity,
-)
+from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 
+from catalog import documents
 from catalog.filters import AnimeFilterSet, UnknownFilterValue
 from catalog.models import (
     Anime,
@@ -48,21 +43,25 @@ ANIME_ORDERINGS: dict[str, AnimeOrdering] = {
 }
 
 
-def _card_prefetch(queryset: QuerySet[Anime]) -> QuerySet[Anime]:
-    return queryset.prefetch_related(Prefetch("genres", queryset=Genre.objects.order_by("name")))
-
-
 def anime_public() -> QuerySet[Anime]:
     return Anime.objects.public()
+
+
+def anime_ordering(ordering: str) -> AnimeOrdering:
+    """The list ordering named ``ordering``; BadRequest naming the parameter when unknown."""
+    if ordering not in ANIME_ORDERINGS:
+        allowed = ", ".join(ANIME_ORDERINGS)
+        raise BadRequest(f"Invalid value for 'ordering': use one of {allowed}")
+    return ANIME_ORDERINGS[ordering]
 
 
 def anime_list(
     *, filters: Mapping[str, object], ordering: str = "newest"
 ) -> tuple[QuerySet[Anime], AnimeOrdering]:
     """Public anime matching the query-string ``filters``; raises BadRequest on bad values."""
-    if ordering not in ANIME_ORDERINGS:
-        allowed = ", ".join(ANIME_ORDERINGS)
-        raise BadRequest(f"Invalid value for 'ordering': use one of {allowed}")
+    spec = anime_ordering(ordering)
+    if not filters:  # the unfiltered list: no FilterSet (its form deep-copies every field)
+        return anime_public().order_by(*spec.order_by), spec
     filterset = AnimeFilterSet(data=filters, queryset=anime_public())
     if not filterset.is_valid():
         raise BadRequest(
@@ -75,35 +74,61 @@ def anime_list(
         queryset = filterset.qs
     except UnknownFilterValue as exc:
         raise BadRequest(str(exc)) from exc
-    spec = ANIME_ORDERINGS[ordering]
-    return _card_prefetch(queryset.order_by(*spec.order_by)), spec
+    return queryset.order_by(*spec.order_by), spec
 
 
-def anime_get(*, anime_id: str) -> Anime:
-    """One public anime with genres, studios and releases; 404 when hidden or unknown."""
-    anime = (
-        anime_public()
-        .prefetch_related(
-            Prefetch("genres", queryset=Genre.objects.order_by("name")),
-            "studios",
-            Prefetch("releases", queryset=Release.objects.order_by("ordering")),
-        )
-        .filter(id=anime_id)
-        .first()
-    )
+def anime_public_get(*, anime_id: uuid.UUID) -> Anime:
+    """One public anime row (no relations loaded); 404 when hidden or unknown."""
+    anime = anime_public().filter(pk=anime_id).first()
     if anime is None:
         raise NotFound("Anime not found")
     return anime
+
+
+def anime_detail_document(*, anime_id: uuid.UUID) -> str:
+    """The stored detail JSON of a public anime (catalog.documents); 404 when hidden or unknown."""
+    document = documents.detail(anime_id)
+    if document is None:
+        raise NotFound("Anime not found")
+    return document
+
+
+def _search_words(normalized: str) -> str | None:
+    """A raw tsquery for ``normalized``: every word of it (AND), each as itself OR any word of
+    the catalog within ``SEARCH_TRIGRAM_THRESHOLD`` trigram similarity of it (typos:
+    "freiren" -> frieren). None when the query has no word the parser keeps."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT q.word, w.word FROM unnest(tsvector_to_array(to_tsvector(%s, %s))) AS q(word)"
+            " LEFT JOIN catalog_searchword w ON w.word %% q.word",
+            [SEARCH_CONFIG, normalized],
+        )
+        alternatives: dict[str, set[str]] = {}
+        for word, similar in cursor.fetchall():
+            alternatives.setdefault(word, {word}).update([similar] if similar else [])
+    if not alternatives:
+        return None
+
+    def lexeme(word: str) -> str:
+        return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    return " & ".join(
+        "(" + " | ".join(lexeme(w) for w in sorted(words)) + ")"
+        for _, words in sorted(alternatives.items())
+    )
 
 
 def anime_search(*, query: str) -> QuerySet[Anime]:
     """Public anime whose titles match ``query``, most relevant first.
 
     PostgreSQL: full-text match over every title variant (``simple`` config, so Cyrillic,
-    romaji and English tokens all match as typed) OR whole-word trigram similarity above
-    ``SEARCH_TRIGRAM_THRESHOLD`` (typos: "freiren"; whole words, so "frieren" does not drag in
-    every title sharing a few trigrams, as plain word similarity did) OR a substring hit;
-    ranked by ts_rank + strict word similarity. The predicates use the GIN indexes on
+    romaji and English tokens all match as typed), where each query word also matches the
+    catalog's words within trigram similarity ``SEARCH_TRIGRAM_THRESHOLD`` of it (typos:
+    "freiren", "shoubotai"), found in the word table (``SearchWord``, the pg_trgm
+    documentation's approach: the trigram work is on short words, not on every candidate's
+    whole document); OR a substring hit ("frie", Japanese). Ranked: the whole query as a
+    substring first (at the start of the document, i.e. of the main title, before elsewhere),
+    then typo and word matches; then by score. The predicates use the GIN indexes on
     ``search_document`` (migration 0002).
     SQLite (embedded mode): substring match on the normalized document, ranked by score.
     """
@@ -111,22 +136,21 @@ def anime_search(*, query: str) -> QuerySet[Anime]:
     base = anime_public()
     if connection.vendor != "postgresql":
         matches = base.filter(search_document__contains=normalized)
-        return _card_prefetch(matches.order_by("-score", "title", "id"))
+        return matches.order_by("-score", "title", "id")
 
-    vector = SearchVector("search_document", config=SEARCH_CONFIG)
-    ts_query = SearchQuery(normalized, config=SEARCH_CONFIG, search_type="plain")
-    matches = base.annotate(document=vector).filter(
-        Q(document=ts_query)
-        | Q(search_document__trigram_strict_word_similar=normalized)
-        | Q(search_document__contains=normalized)
-    )
-    # Rank by whole-word similarity: for "freiren" it prefers "frieren" (0.33) over a title
-    # that merely shares "...iren" (plain word similarity would say 0.38 for "dailiren").
+    contains = Q(search_document__contains=normalized)
+    words = _search_words(normalized)
+    if words is not None:
+        vector = SearchVector("search_document", config=SEARCH_CONFIG)
+        ts_query = SearchQuery(words, config=SEARCH_CONFIG, search_type="raw")
+        matches = base.annotate(fts=vector).filter(Q(fts=ts_query) | contains)
+    else:
+        matches = base.filter(contains)
     ranked = matches.annotate(
-        rank=Coalesce(SearchRank(F("document"), ts_query), Value(0.0))
-        + TrigramStrictWordSimilarity(normalized, "search_document")
+        rank=Case(When(contains, then=Value(2)), default=Value(0))
+        + Case(When(search_document__startswith=normalized, then=Value(1)), default=Value(0))
     )
-    return _card_prefetch(ranked.order_by("-rank", "-score", "id"))
+    return ranked.order_by("-rank", "-score", "id")
 
 
 def _public_release_or_404(release_id: uuid.UUID) -> Release:

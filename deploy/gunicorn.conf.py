@@ -42,11 +42,13 @@ def _usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
-# The usual 2 x cores + 1, capped: each worker is another DB_POOL_MAX connections, so a big
-# host must not silently multiply its share of PostgreSQL's max_connections. Set
-# GUNICORN_WORKERS explicitly to go beyond the cap.
+# Cores + 1, capped. A request is CPU-bound Python (about 1-3 ms of CPU, the database well under
+# 1 ms: docs/performance.md), so one process per core keeps the cores busy and the extra one
+# covers the moments a process waits on PostgreSQL or Redis; the usual 2 x cores + 1 only adds
+# GIL-bound processes that compete for the same cores (and DB_POOL_MAX connections each).
+# Set GUNICORN_WORKERS explicitly to go beyond the cap.
 _DEFAULT_WORKERS_CAP = 9
-_DEFAULT_WORKERS = min(2 * _usable_cpus() + 1, _DEFAULT_WORKERS_CAP)
+_DEFAULT_WORKERS = min(_usable_cpus() + 1, _DEFAULT_WORKERS_CAP)
 
 wsgi_app: str = "kitsu.wsgi:application"
 proc_name: str = "kitsu-web"
@@ -75,9 +77,12 @@ graceful_timeout: int = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30, minimum=1)
 keepalive: int = _env_int("GUNICORN_KEEPALIVE", 5, minimum=0)
 
 # Recycle workers now and then (bounds slow memory growth); the jitter keeps them from all
-# restarting at the same moment. 0 disables recycling.
-max_requests: int = _env_int("GUNICORN_MAX_REQUESTS", 1000, minimum=0)
-max_requests_jitter: int = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 100, minimum=0)
+# restarting at the same moment. 0 disables recycling. Large on purpose: a restart costs a
+# worker about a second of CPU (Django start-up) and drops its warm state, and at 1,000 req/s
+# the old 1,000 restarted a worker every few seconds (cached list 564 -> 972 req/s with recycling
+# off, issue 14). 100,000 +- 10,000 is one restart per worker every few minutes at full load.
+max_requests: int = _env_int("GUNICORN_MAX_REQUESTS", 100_000, minimum=0)
+max_requests_jitter: int = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 10_000, minimum=0)
 
 # Never preload: the Django connection pool must be created in each worker after the fork,
 # not inherited from the master (a pool copied across fork() shares its sockets).

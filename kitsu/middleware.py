@@ -30,6 +30,23 @@ class TrustedProxyMiddleware:
         return self.get_response(request)
 
 
+class DefaultCacheControlMiddleware:
+    """``Cache-Control: private, no-store`` on every answer that sets no policy of its own.
+
+    Public catalog reads say ``public, max-age=...`` (catalog.cache), static files their own
+    lifetime (WhiteNoise); everything else (signed-in users' data, tokens, admin pages, errors)
+    must never be kept by nginx, a CDN or a shared browser cache."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "private, no-store"
+        return response
+
+
 class QueryStringGuardMiddleware:
     """Refuse a query string that no endpoint could use, before any view or middleware reads it.
 

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: whatever answer did not say otherwise is not stored by any cache.
+    "kitsu.middleware.DefaultCacheControlMiddleware",
     "kitsu.middleware.TrustedProxyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     # After CORS, so the browser can read its 400 (contract A.16: CORS on every answer).
@@ -136,7 +138,9 @@ if DATABASE_URL:
         raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://...)")
     _options: dict[str, Any] = {
         # pg_trgm reads this placeholder when it loads; `%>>` then matches typos ("freiren").
+        # `%` (the search word table's lookup) reads the plain similarity threshold.
         "options": f"-c pg_trgm.strict_word_similarity_threshold={SEARCH_TRIGRAM_THRESHOLD}"
+        f" -c pg_trgm.similarity_threshold={SEARCH_TRIGRAM_THRESHOLD}"
         f" -c jit={'on' if DB_JIT else 'off'}",
         "connect_timeout": DB_CONNECT_TIMEOUT,
     }
@@ -224,6 +228,14 @@ if CATALOG_TITLE_LANGUAGE not in ("en", "ru", "romaji"):
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30, minimum=0)
 # New-episode notifications (library.notifications): purged this many days after they arrive.
 NOTIFICATIONS_RETENTION_DAYS = env_int("NOTIFICATIONS_RETENTION_DAYS", 90, minimum=1)
+# HTTP caching of public catalog reads (Cache-Control on their 200 answers, for nginx and
+# browsers): fresh for MAX_AGE seconds, then served stale while revalidating for STALE more.
+# Every other answer is "private, no-store" (kitsu.middleware.DefaultCacheControlMiddleware).
+CATALOG_HTTP_MAX_AGE = env_int("CATALOG_HTTP_MAX_AGE", 5, minimum=0)
+CATALOG_HTTP_STALE_SECONDS = env_int("CATALOG_HTTP_STALE_SECONDS", 30, minimum=0)
+# Anime documents (catalog.documents) the triggers cleared are rebuilt after each catalog
+# commit, up to this many; reads rebuild any left over (0: only reads rebuild).
+CATALOG_DOCUMENTS_EAGER_LIMIT = env_int("CATALOG_DOCUMENTS_EAGER_LIMIT", 200, minimum=0)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -299,7 +311,9 @@ WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = not STATIC_MANIFEST
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # orjson (drf-orjson-renderer): the same compact UTF-8 JSON as DRF's JSONRenderer, several
+    # times faster to encode; the catalog's anime documents are encoded with orjson too.
+    "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["kitsu.parsers.JSONParser"],
     # Deny by default; public catalog views opt out explicitly (and ignore Authorization).
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.SessionJWTAuthentication"],

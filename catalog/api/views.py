@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from catalog import selectors
+from catalog import documents, selectors
 from catalog.api.relations import RelatedAnimeOutput
 from catalog.api.serializers import (
     AnimeCardOutput,
@@ -18,7 +19,7 @@ from catalog.api.serializers import (
     ReleaseDetailOutput,
     ReleaseOutput,
 )
-from catalog.cache import cached_catalog_read
+from catalog.cache import cached_catalog_read, json_response
 from catalog.relations import anime_related_list
 from kitsu.api import PublicAPIView, error_response, int_range, optional_uuid_param, parse_uuid
 from kitsu.errors import BadRequest, Unprocessable
@@ -53,23 +54,37 @@ class AnimeListView(PublicAPIView):
         responses=AnimeCardOutput(many=True),
     )
     @cached_catalog_read
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         filters = request.query_params.copy()  # a QueryDict: repeated ?kind=tv&kind=ova work
         for key in _NOT_FILTERS:
             filters.pop(key, None)
         queryset, ordering = selectors.anime_list(
             filters=filters, ordering=request.query_params.get("ordering", "newest")
         )
-        page = paginate(request, queryset, cursor_ordering=ordering.cursor)
-        return Response(AnimeCardOutput(page.items, many=True).data, headers=page.headers)
+        if not filters and "cursor" not in request.query_params:
+            # The plain list: its SQL compiled once (catalog.documents.public_page).
+            limit, offset = offset_params(request)
+            rows = documents.public_page(ordering.order_by, limit=limit, offset=offset)
+            return json_response(documents.json_array(documents.cards(rows)))
+        if "cursor" in request.query_params:
+            page = paginate(
+                request,
+                documents.keyset_rows(queryset, ordering.cursor or ()),
+                cursor_ordering=ordering.cursor,
+            )
+            cards = documents.cards_from_dicts(page.items)
+        else:
+            page = paginate(request, documents.card_rows(queryset), cursor_ordering=None)
+            cards = documents.cards(page.items)
+        return json_response(documents.json_array(cards), headers=page.headers)
 
 
 class AnimeDetailView(PublicAPIView):
     @extend_schema(responses=AnimeDetailOutput)
     @cached_catalog_read
-    def get(self, request: Request, anime_id: str) -> Response:
-        anime = selectors.anime_get(anime_id=str(parse_uuid(anime_id, name="anime_id")))
-        return Response(AnimeDetailOutput(anime).data)
+    def get(self, request: Request, anime_id: str) -> HttpResponse:
+        document = selectors.anime_detail_document(anime_id=parse_uuid(anime_id, name="anime_id"))
+        return json_response(document.encode())
 
 
 class AnimeSearchView(PublicAPIView):
@@ -86,7 +101,7 @@ class AnimeSearchView(PublicAPIView):
         responses=AnimeCardOutput(many=True),
     )
     @cached_catalog_read
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         query = request.query_params.get("q")
         if query is None:
             raise BadRequest("Query parameter 'q' is required")
@@ -98,8 +113,9 @@ class AnimeSearchView(PublicAPIView):
         if "cursor" in request.query_params:
             raise BadRequest("Invalid value for 'cursor': search results are ranked, use offset")
         limit, offset = offset_params(request)
-        results = selectors.anime_search(query=query)[offset : offset + limit]
-        return Response(AnimeCardOutput(results, many=True).data)
+        ranked = selectors.anime_search(query=query).values_list("id", flat=True)
+        ids = list(ranked[offset : offset + limit])
+        return json_response(documents.json_array(documents.cards_by_id(ids)))
 
 
 class ReleaseListView(PublicAPIView):
@@ -156,5 +172,5 @@ class AnimeRelatedView(PublicAPIView):
     @extend_schema(responses={200: RelatedAnimeOutput(many=True), 404: error_response(404)})
     @cached_catalog_read
     def get(self, request: Request, anime_id: str) -> Response:
-        anime = selectors.anime_get(anime_id=str(parse_uuid(anime_id, name="anime_id")))
+        anime = selectors.anime_public_get(anime_id=parse_uuid(anime_id, name="anime_id"))
         return Response(RelatedAnimeOutput(anime_related_list(anime=anime), many=True).data)
