@@ -560,7 +560,7 @@ def explain_plans(deep_offset: int) -> list[tuple[str, str]]:
     def sliced(queryset: QuerySet[Any], offset: int = 0) -> QuerySet[Any]:
         return queryset[offset : offset + PAGE_SIZE]
 
-    newest, _ = anime_list(filters={}, ordering="newest")
+    newest = anime_list(filters={}, ordering="newest")[0].queryset()
     # DRF's CursorPagination filters on the first ordering key and fetches page_size + 1 rows.
     position = newest.values_list("created_at", flat=True)[deep_offset]
     cursor_page = newest.filter(created_at__lt=position)[: PAGE_SIZE + 1]
@@ -574,14 +574,16 @@ def explain_plans(deep_offset: int) -> list[tuple[str, str]]:
         (f"offset {deep_offset} (ordering newest)", lambda: sliced(newest, deep_offset)),
         (
             "genre=action ordering=score",
-            lambda: sliced(anime_list(filters={"genre": "action"}, ordering="score")[0]),
+            lambda: sliced(anime_list(filters={"genre": "action"}, ordering="score")[0].queryset()),
         ),
     ]
     if rare_genre is not None:
         queries.append(
             (
                 f"genre={rare_genre.slug} ordering=score (rare genre)",
-                lambda: sliced(anime_list(filters={"genre": rare_genre.slug}, ordering="score")[0]),
+                lambda: sliced(
+                    anime_list(filters={"genre": rare_genre.slug}, ordering="score")[0].queryset()
+                ),
             )
         )
     return [(name, build().explain(analyze=True, buffers=True)) for name, build in queries]

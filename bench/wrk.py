@@ -22,7 +22,7 @@ function init(args)
 end
 function request()
   i = i %% #paths + 1
-  return wrk.format("GET", paths[i], {["Accept"] = "application/json"})
+  return wrk.format("GET", paths[i], {["Accept"] = "application/json"%s})
 end
 """
 
@@ -63,13 +63,26 @@ def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
+def _lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def run_wrk(
-    base_url: str, paths: list[str], *, connections: int, seconds: float, threads: int = 2
+    base_url: str,
+    paths: list[str],
+    *,
+    connections: int,
+    seconds: float,
+    threads: int = 2,
+    headers: dict[str, str] | None = None,
 ) -> WrkResult:
     """``wrk`` against ``base_url``, cycling over ``paths`` (latency percentiles included)."""
-    quoted = ", ".join('"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in paths)
+    quoted = ", ".join(_lua_string(p) for p in paths)
+    extra = "".join(
+        f", [{_lua_string(name)}] = {_lua_string(value)}" for name, value in (headers or {}).items()
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(_LUA % quoted)
+        script.write(_LUA % (quoted, extra))
     try:
         command = [
             "wrk",

@@ -25,11 +25,13 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+from django.conf import settings
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from catalog.models import Anime, AnimeDocument, Genre, Release, public_anime
+from kitsu import sql
 
 logger = logging.getLogger(__name__)
 
@@ -187,14 +189,8 @@ def rebuild(versions: dict[uuid.UUID, int | None]) -> dict[uuid.UUID, tuple[str,
 
 
 def card_rows(queryset: QuerySet[Anime]) -> QuerySet[Any]:
-    """The page query: ``queryset`` (filtered and ordered public anime) as CardRow tuples."""
+    """``queryset`` (filtered and ordered public anime) as CardRow tuples."""
     return queryset.values_list("id", "document__card", "document__version")
-
-
-def keyset_rows(queryset: QuerySet[Anime], ordering: Sequence[str]) -> QuerySet[Any]:
-    """The page query for cursor pagination: dicts that also carry the ordering fields."""
-    fields = {name.lstrip("-") for name in ordering}
-    return queryset.values(*fields, "document__card", "document__version")
 
 
 def cards(rows: Sequence[CardRow]) -> list[str]:
@@ -208,13 +204,31 @@ def cards(rows: Sequence[CardRow]) -> list[str]:
     ]
 
 
+def _run(
+    key: tuple[Any, ...], build: Callable[[Any], QuerySet[Any]], values: dict[str, Any]
+) -> list[Any]:
+    """Rows of ``build`` with ``values``: SQL compiled once per shape where possible."""
+    statement = sql.compiled(key, build) if settings.CATALOG_COMPILED_SQL else None
+    if statement is None:
+        return list(build(lambda name, like: values[name]))
+    return statement.fetch(values)
+
+
 def cards_by_id(anime_ids: Sequence[uuid.UUID]) -> list[str]:
     """The cards of these public anime, in this order (ranked search results)."""
     if not anime_ids:
         return []
-    rows = {
-        row[0]: row for row in card_rows(Anime.objects.filter(public_anime(), id__in=anime_ids))
-    }
+    names = [f"id.{i}" for i in range(len(anime_ids))]
+    found = _run(
+        ("cards-by-id", len(anime_ids)),
+        lambda slot: card_rows(
+            Anime.objects.filter(
+                public_anime(), id__in=[slot(name, anime_ids[0]) for name in names]
+            ).order_by()
+        ),
+        dict(zip(names, anime_ids, strict=True)),
+    )
+    rows = {_uuid(row[0]): (_uuid(row[0]), row[1], row[2]) for row in found}
     return cards([rows[anime_id] for anime_id in anime_ids if anime_id in rows])
 
 
@@ -226,57 +240,21 @@ def json_array(documents: Sequence[str]) -> bytes:
     return ("[" + ",".join(documents) + "]").encode()
 
 
-# The SQL of the two hottest reads, compiled by the ORM once per process and database: building
-# and compiling a queryset costs more CPU than PostgreSQL spends answering it.
-_COMPILED: dict[tuple[str, ...], tuple[str, tuple[Any, ...]]] = {}
-_SENTINEL = uuid.UUID(int=0)
-
-
-def _compiled(
-    key: tuple[str, ...], build: Callable[[], QuerySet[Any]]
-) -> tuple[str, tuple[Any, ...]]:
-    full_key = (connection.vendor, *key)
-    if full_key not in _COMPILED:
-        _COMPILED[full_key] = build().query.sql_with_params()
-    return _COMPILED[full_key]
-
-
 def _uuid(value: Any) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
-def public_page(order_by: Sequence[Any], *, limit: int, offset: int) -> list[CardRow]:
-    """CardRows of the unfiltered public list in this order (``card_rows`` of
-    ``Anime.objects.public().order_by(*order_by)[offset:offset + limit]``)."""
-    sql, params = _compiled(
-        ("page", *map(str, order_by)),
-        lambda: card_rows(Anime.objects.filter(public_anime()).order_by(*order_by)),
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} LIMIT %s OFFSET %s", (*params, limit, offset))
-        return [(_uuid(i), card, version) for i, card, version in cursor.fetchall()]
-
-
 def detail(anime_id: uuid.UUID) -> str | None:
     """The detail JSON of a public anime, or None when it is hidden or unknown (1 query)."""
-    sql, params = _compiled(
+    rows = _run(
         ("detail",),
-        lambda: (
-            Anime.objects.filter(public_anime(), id=_SENTINEL)
+        lambda slot: (
+            Anime.objects.filter(public_anime(), id=slot("id", anime_id))
             .order_by()
             .values_list("document__detail", "document__version")
         ),
+        {"id": anime_id},
     )
-    sentinels = (_SENTINEL, _SENTINEL.hex, str(_SENTINEL))
-    bound = tuple(
-        (anime_id if connection.vendor == "postgresql" else anime_id.hex)
-        if param in sentinels
-        else param
-        for param in params
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, bound)
-        rows = cursor.fetchall()
     if not rows:
         return None
     document, version = rows[0]

@@ -1,8 +1,21 @@
-"""Query-parameter filters of the public anime list (django-filter), validated strictly."""
+"""Query-parameter filters of the public anime list.
+
+The parameters are declared and validated by django-filter (``AnimeFilterSet``: the same
+messages and the same accepted values as always). What validation returns is normalized into
+``AnimeFilters`` (only the parameters given, each value as the column's Python type), which
+``apply_anime_filters`` turns into ORM filters. The split lets ``catalog.pages`` compile one
+SQL statement per filter *shape* and bind each request's values into it.
+
+``genre`` and ``studio`` name rows by slug or id. They join the page query instead of being
+looked up first: an unknown one simply matches nothing, so only an empty page pays for the
+check that tells "no such genre" (400) from "no anime" (``unknown_filter_value``).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 import django_filters
 from django import forms
@@ -13,12 +26,26 @@ from catalog.models import Anime, Genre, Studio
 # ASCII digits only ("²".isdigit() is true) and within a bigint.
 _ID = re.compile(r"[0-9]{1,18}")
 
+# A genre or studio named by id (int) or by slug (str, lower-cased).
+Reference = int | str
+# Normalized filter values by parameter name; only the parameters the request gave.
+AnimeFilters = dict[str, Any]
 
-def _by_slug_or_id(value: str) -> Q:
-    return Q(id=int(value)) if _ID.fullmatch(value) else Q(slug=value.lower())
+
+def _reference(value: str) -> Reference:
+    value = value.strip()
+    return int(value) if _ID.fullmatch(value) else value.lower()
+
+
+def _by_reference(prefix: str, reference: Reference) -> Q:
+    if isinstance(reference, int):
+        return Q(**{f"{prefix}id": reference})
+    return Q(**{f"{prefix}slug": reference})
 
 
 class AnimeFilterSet(django_filters.FilterSet):
+    """The declaration and validation of the list's filter parameters."""
+
     kind = django_filters.MultipleChoiceFilter(choices=Anime.Kind.choices)
     status = django_filters.MultipleChoiceFilter(choices=Anime.Status.choices)
     season = django_filters.ChoiceFilter(choices=Anime.Season.choices)
@@ -35,32 +62,124 @@ class AnimeFilterSet(django_filters.FilterSet):
 
     _form_class: type[forms.Form] | None = None
 
-    def get_form_class(self) -> type[forms.Form]:
+    @classmethod
+    def validation_form(cls) -> type[forms.Form]:
         """The validation form, built once per process instead of once per request (django-filter
         builds a new Form class from the filters each time; the fields are the same)."""
-        cls = type(self)
         if cls._form_class is None:
-            cls._form_class = super().get_form_class()
+            cls._form_class = cls(queryset=Anime.objects.none()).get_form_class()
         return cls._form_class
 
+    def get_form_class(self) -> type[forms.Form]:
+        cls = type(self)
+        return cls._form_class if cls._form_class is not None else super().get_form_class()
+
     def filter_genre(self, queryset: QuerySet[Anime], name: str, value: str) -> QuerySet[Anime]:
-        # "genre=action,drama": anime that have every listed genre (slug or id).
-        for item in (part.strip() for part in value.split(",") if part.strip()):
-            genre = Genre.objects.filter(_by_slug_or_id(item)).values_list("id", flat=True).first()
-            if genre is None:
-                raise UnknownFilterValue("genre", item)
-            queryset = queryset.filter(genres=genre)
-        return queryset
+        return apply_anime_filters(queryset, normalize_anime_filters({name: value}))
 
     def filter_studio(self, queryset: QuerySet[Anime], name: str, value: str) -> QuerySet[Anime]:
-        studio = Studio.objects.filter(_by_slug_or_id(value.strip())).values_list("id", flat=True)
-        found = studio.first()
-        if found is None:
-            raise UnknownFilterValue("studio", value)
-        return queryset.filter(studios=found)
+        return apply_anime_filters(queryset, normalize_anime_filters({name: value}))
+
+
+class InvalidFilters(Exception):
+    def __init__(self, errors: Mapping[str, Any]) -> None:
+        super().__init__(
+            "; ".join(
+                f"Invalid value for '{name}': {' '.join(messages)}"
+                for name, messages in errors.items()
+            )
+        )
 
 
 class UnknownFilterValue(Exception):
-    def __init__(self, parameter: str, value: str) -> None:
-        super().__init__(f"Invalid value for '{parameter}': no {parameter} {value!r}")
+    def __init__(self, parameter: str, value: Reference) -> None:
+        super().__init__(f"Invalid value for '{parameter}': no {parameter} {str(value)!r}")
         self.parameter = parameter
+
+
+_YEAR = Anime._meta.get_field("year")
+_SCORE = Anime._meta.get_field("score")
+_YEAR_MAX = 32767  # PositiveSmallIntegerField
+
+
+def normalize_anime_filters(cleaned: Mapping[str, Any]) -> AnimeFilters:
+    """The given parameters of validated form data, each as the value the column compares
+    with (what the ORM's ``get_prep_value`` would make of it)."""
+    filters: AnimeFilters = {}
+    for name in ("kind", "status"):
+        if cleaned.get(name):
+            filters[name] = tuple(sorted(set(cleaned[name])))
+    if cleaned.get("season"):
+        filters["season"] = cleaned["season"]
+    for name in ("year", "year_from", "year_to"):
+        if cleaned.get(name) is not None:
+            # Into the column's range: "year_from=-5" means every anime with a known year
+            # (the ORM would drop a condition out of range altogether, unknown years included).
+            filters[name] = min(max(_YEAR.get_prep_value(cleaned[name]), 0), _YEAR_MAX)
+    if cleaned.get("score_min") is not None:
+        filters["score_min"] = _SCORE.get_prep_value(cleaned["score_min"])
+    if cleaned.get("genre"):
+        # "genre=action,drama": anime that have every listed genre (slug or id).
+        genres = tuple(_reference(part) for part in cleaned["genre"].split(",") if part.strip())
+        if genres:
+            filters["genre"] = genres
+    if cleaned.get("studio") and cleaned["studio"].strip():
+        filters["studio"] = _reference(cleaned["studio"])
+    return filters
+
+
+def anime_filters(data: Mapping[str, Any]) -> AnimeFilters:
+    """Validate query-string ``data``; InvalidFilters naming each bad parameter."""
+    form = AnimeFilterSet.validation_form()(data=data)
+    if not form.is_valid():
+        raise InvalidFilters(form.errors)
+    return normalize_anime_filters(form.cleaned_data)
+
+
+_LOOKUPS = {
+    "kind": "kind__in",
+    "status": "status__in",
+    "season": "season",
+    "year": "year",
+    "year_from": "year__gte",
+    "year_to": "year__lte",
+    "score_min": "score__gte",
+}
+
+
+def apply_anime_filters(queryset: QuerySet[Anime], filters: AnimeFilters) -> QuerySet[Anime]:
+    """``queryset`` narrowed by normalized ``filters`` (any values of the right types)."""
+    for name, value in filters.items():
+        if name == "genre":
+            for genre in value:  # one join per genre: all of them
+                queryset = queryset.filter(_by_reference("genres__", genre))
+        elif name == "studio":
+            queryset = queryset.filter(_by_reference("studios__", value))
+        else:
+            lookup = _LOOKUPS[name]
+            queryset = queryset.filter(
+                **{lookup: list(value) if name in ("kind", "status") else value}
+            )
+    return queryset
+
+
+def unknown_filter_value(filters: AnimeFilters) -> UnknownFilterValue | None:
+    """The first genre or studio of ``filters`` that does not exist (checked when a filtered
+    page came back empty: a non-empty page proves they all exist). One query per relation."""
+    for parameter, model, references in (
+        ("genre", Genre, filters.get("genre", ())),
+        ("studio", Studio, (filters["studio"],) if "studio" in filters else ()),
+    ):
+        if not references:
+            continue
+        known = Q()
+        for reference in references:
+            known |= _by_reference("", reference)
+        ids, slugs = set(), set()
+        for id_, slug in model.objects.filter(known).values_list("id", "slug"):
+            ids.add(id_)
+            slugs.add(slug)
+        for reference in references:
+            if reference not in (ids if isinstance(reference, int) else slugs):
+                return UnknownFilterValue(parameter, reference)
+    return None

@@ -6,15 +6,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 
 from catalog import documents
-from catalog.filters import AnimeFilterSet, UnknownFilterValue
+from catalog.filters import InvalidFilters, anime_filters
 from catalog.models import (
     Anime,
+    AnimeDocument,
     Episode,
     Genre,
     PlaybackSource,
@@ -22,7 +25,9 @@ from catalog.models import (
     normalize_search_text,
     public_anime,
 )
+from catalog.pages import AnimePage
 from kitsu.errors import BadRequest, NotFound
+from kitsu.sql import Like, Slots, compiled, like_contains, like_prefix
 
 SEARCH_CONFIG = "simple"  # titles mix romaji, English, Russian and Japanese: no stemming
 
@@ -57,24 +62,16 @@ def anime_ordering(ordering: str) -> AnimeOrdering:
 
 def anime_list(
     *, filters: Mapping[str, object], ordering: str = "newest"
-) -> tuple[QuerySet[Anime], AnimeOrdering]:
-    """Public anime matching the query-string ``filters``; raises BadRequest on bad values."""
+) -> tuple[AnimePage, AnimeOrdering]:
+    """Public anime matching the query-string ``filters``, as pages of stored cards
+    (``catalog.pages``); raises BadRequest on bad values (an unknown genre or studio: when its
+    page is read)."""
     spec = anime_ordering(ordering)
-    if not filters:  # the unfiltered list: no FilterSet (its form deep-copies every field)
-        return anime_public().order_by(*spec.order_by), spec
-    filterset = AnimeFilterSet(data=filters, queryset=anime_public())
-    if not filterset.is_valid():
-        raise BadRequest(
-            "; ".join(
-                f"Invalid value for '{name}': {' '.join(errors)}"
-                for name, errors in filterset.errors.items()
-            )
-        )
     try:
-        queryset = filterset.qs
-    except UnknownFilterValue as exc:
+        parsed = anime_filters(filters) if filters else {}
+    except InvalidFilters as exc:
         raise BadRequest(str(exc)) from exc
-    return queryset.order_by(*spec.order_by), spec
+    return AnimePage(parsed, spec.order_by), spec
 
 
 def anime_public_get(*, anime_id: uuid.UUID) -> Anime:
@@ -118,6 +115,28 @@ def _search_words(normalized: str) -> str | None:
     )
 
 
+def _ranked(
+    base: QuerySet[Anime], *, contains: str, prefix: str, words: str | None
+) -> QuerySet[Anime]:
+    """``base`` narrowed to search matches and ranked (PostgreSQL). ``contains`` and ``prefix``
+    are LIKE patterns, ``words`` a raw tsquery; any of them may be slots (``kitsu.sql``)."""
+    substring = Like(F("search_document"), contains)
+    matches: QuerySet[Anime]
+    if words is not None:
+        vector = SearchVector("search_document", config=SEARCH_CONFIG)
+        ts_query = SearchQuery(words, config=SEARCH_CONFIG, search_type="raw")
+        # Substring first: PostgreSQL stops at the first true operand of the OR when it rechecks
+        # a candidate, and the substring is far cheaper than rebuilding its tsvector.
+        matches = base.annotate(fts=vector).filter(Q(substring) | Q(fts=ts_query))
+    else:
+        matches = base.filter(substring)
+    ranked = matches.annotate(
+        rank=Case(When(substring, then=Value(2)), default=Value(0))
+        + Case(When(Like(F("search_document"), prefix), then=Value(1)), default=Value(0))
+    )
+    return ranked.order_by("-rank", "-score", "id")
+
+
 def anime_search(*, query: str) -> QuerySet[Anime]:
     """Public anime whose titles match ``query``, most relevant first.
 
@@ -137,20 +156,52 @@ def anime_search(*, query: str) -> QuerySet[Anime]:
     if connection.vendor != "postgresql":
         matches = base.filter(search_document__contains=normalized)
         return matches.order_by("-score", "title", "id")
-
-    contains = Q(search_document__contains=normalized)
-    words = _search_words(normalized)
-    if words is not None:
-        vector = SearchVector("search_document", config=SEARCH_CONFIG)
-        ts_query = SearchQuery(words, config=SEARCH_CONFIG, search_type="raw")
-        matches = base.annotate(fts=vector).filter(Q(fts=ts_query) | contains)
-    else:
-        matches = base.filter(contains)
-    ranked = matches.annotate(
-        rank=Case(When(contains, then=Value(2)), default=Value(0))
-        + Case(When(search_document__startswith=normalized, then=Value(1)), default=Value(0))
+    return _ranked(
+        base,
+        contains=like_contains(normalized),
+        prefix=like_prefix(normalized),
+        words=_search_words(normalized),
     )
-    return ranked.order_by("-rank", "-score", "id")
+
+
+def anime_search_cards(*, query: str, limit: int, offset: int) -> list[str]:
+    """The stored cards of one page of ``anime_search(query=query)``: on PostgreSQL one
+    statement per shape (with or without typo words), compiled once (``kitsu.sql``)."""
+    if connection.vendor != "postgresql" or not settings.CATALOG_COMPILED_SQL:
+        ranked = anime_search(query=query).values_list("id", flat=True)
+        return documents.cards_by_id(list(ranked[offset : offset + limit]))
+    normalized = normalize_search_text(query)
+    values = {
+        "contains": like_contains(normalized),
+        "prefix": like_prefix(normalized),
+        "words": _search_words(normalized),
+    }
+    with_words = values["words"] is not None
+
+    def build(slot: Slots) -> QuerySet[Any]:
+        ranked = _ranked(
+            anime_public(),
+            contains=slot("contains", ""),
+            prefix=slot("prefix", ""),
+            words=slot("words", "") if with_words else None,
+        )
+        return ranked.values_list("id", "rank", "score")  # type: ignore[misc]
+
+    statement = compiled(("search", with_words), build)
+    if statement is None:
+        ranked = anime_search(query=query).values_list("id", flat=True)
+        return documents.cards_by_id(list(ranked[offset : offset + limit]))
+    # The page first, then its 20 documents: joined before the LIMIT, PostgreSQL would fetch
+    # the document of every match (hundreds for a common word) to keep 20.
+    rows = statement.fetch(
+        values,
+        prefix="SELECT page.id, d.card, d.version FROM (",
+        suffix=f""" LIMIT %s OFFSET %s) AS page(id, rank, score)
+            LEFT JOIN {AnimeDocument._meta.db_table} d ON d.anime_id = page.id
+            ORDER BY page.rank DESC, page.score DESC, page.id""",
+        extra=(limit, offset),
+    )
+    return documents.cards([(anime_id, card, version) for anime_id, card, version in rows])
 
 
 def _public_release_or_404(release_id: uuid.UUID) -> Release:

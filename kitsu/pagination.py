@@ -11,7 +11,7 @@ from __future__ import annotations
 import decimal
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -97,9 +97,20 @@ class Page:
         return {"Link": self.link} if self.link else {}
 
 
+class Sliceable(Protocol):
+    """What paginate needs of its rows: a QuerySet, or a stand-in such as catalog.pages.AnimePage
+    (DRF's cursor paginator calls ``order_by`` and ``filter`` on it, then slices it)."""
+
+    model: Any
+
+    def order_by(self, *fields: Any) -> Any: ...
+    def filter(self, **lookup: Any) -> Any: ...
+    def __getitem__(self, window: slice) -> Any: ...
+
+
 def paginate(
     request: Request,
-    queryset: QuerySet[Model],
+    queryset: QuerySet[Model] | Sliceable,
     *,
     cursor_ordering: tuple[str, ...] | None,
     default_limit: int = 20,
@@ -117,7 +128,8 @@ def paginate(
     if cursor_ordering is None:
         raise BadRequest("Invalid value for 'cursor': this ordering does not support cursors")
     paginator = _KeysetPagination(queryset.model, cursor_ordering, limit)
-    items = paginator.paginate_queryset(queryset, request) or []
+    # DRF only calls order_by, filter and slicing on it (Sliceable).
+    items = paginator.paginate_queryset(queryset, request) or []  # type: ignore[arg-type]
     links = [
         f'<{url}>; rel="{rel}"'
         for rel, url in (

@@ -236,6 +236,9 @@ CATALOG_HTTP_STALE_SECONDS = env_int("CATALOG_HTTP_STALE_SECONDS", 30, minimum=0
 # Anime documents (catalog.documents) the triggers cleared are rebuilt after each catalog
 # commit, up to this many; reads rebuild any left over (0: only reads rebuild).
 CATALOG_DOCUMENTS_EAGER_LIMIT = env_int("CATALOG_DOCUMENTS_EAGER_LIMIT", 200, minimum=0)
+# List pages and details run SQL the ORM compiled once per shape (catalog.pages, kitsu.sql);
+# off: they run their querysets (the same answers, more CPU per request).
+CATALOG_COMPILED_SQL = env_bool("CATALOG_COMPILED_SQL", True)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -58,24 +58,11 @@ class AnimeListView(PublicAPIView):
         filters = request.query_params.copy()  # a QueryDict: repeated ?kind=tv&kind=ova work
         for key in _NOT_FILTERS:
             filters.pop(key, None)
-        queryset, ordering = selectors.anime_list(
+        page_query, ordering = selectors.anime_list(
             filters=filters, ordering=request.query_params.get("ordering", "newest")
         )
-        if not filters and "cursor" not in request.query_params:
-            # The plain list: its SQL compiled once (catalog.documents.public_page).
-            limit, offset = offset_params(request)
-            rows = documents.public_page(ordering.order_by, limit=limit, offset=offset)
-            return json_response(documents.json_array(documents.cards(rows)))
-        if "cursor" in request.query_params:
-            page = paginate(
-                request,
-                documents.keyset_rows(queryset, ordering.cursor or ()),
-                cursor_ordering=ordering.cursor,
-            )
-            cards = documents.cards_from_dicts(page.items)
-        else:
-            page = paginate(request, documents.card_rows(queryset), cursor_ordering=None)
-            cards = documents.cards(page.items)
+        page = paginate(request, page_query, cursor_ordering=ordering.cursor)
+        cards = documents.cards_from_dicts(page.items)
         return json_response(documents.json_array(cards), headers=page.headers)
 
 
@@ -113,9 +100,8 @@ class AnimeSearchView(PublicAPIView):
         if "cursor" in request.query_params:
             raise BadRequest("Invalid value for 'cursor': search results are ranked, use offset")
         limit, offset = offset_params(request)
-        ranked = selectors.anime_search(query=query).values_list("id", flat=True)
-        ids = list(ranked[offset : offset + limit])
-        return json_response(documents.json_array(documents.cards_by_id(ids)))
+        cards = selectors.anime_search_cards(query=query, limit=limit, offset=offset)
+        return json_response(documents.json_array(cards))
 
 
 class ReleaseListView(PublicAPIView):
