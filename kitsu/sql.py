@@ -19,7 +19,9 @@ on PostgreSQL only; the embedded SQLite mode runs the ORM.
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -110,7 +112,11 @@ class Compiled:
             return cursor.fetchall()
 
 
-_CACHE: dict[Hashable, Compiled | None] = {}
+# Shapes are partly client-chosen (``genre=a,b,c,...`` has one per count and id/slug mix): the
+# cache keeps the most recently used ones, so no sequence of requests can grow it without bound.
+MAX_STATEMENTS = 512
+_CACHE: OrderedDict[Hashable, Compiled | None] = OrderedDict()
+_LOCK = threading.Lock()
 
 
 def compiled(
@@ -119,9 +125,16 @@ def compiled(
     """The statement of ``build(slots)`` for this ``key`` (one shape), compiled on first use;
     None when it cannot be bound safely (the caller runs its queryset instead)."""
     full_key = (connection.alias, connection.vendor, key)
-    if full_key not in _CACHE:
-        _CACHE[full_key] = _compile(build, tuple(columns))
-    return _CACHE[full_key]
+    with _LOCK:
+        if full_key in _CACHE:
+            _CACHE.move_to_end(full_key)
+            return _CACHE[full_key]
+    statement = _compile(build, tuple(columns))  # outside the lock: it builds querysets
+    with _LOCK:
+        _CACHE[full_key] = statement
+        while len(_CACHE) > MAX_STATEMENTS:
+            _CACHE.popitem(last=False)
+    return statement
 
 
 def _compile(build: Callable[[Slots], QuerySet[Any]], columns: tuple[str, ...]) -> Compiled | None:

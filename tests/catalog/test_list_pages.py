@@ -172,3 +172,24 @@ def test_search_pages_answer_as_the_queryset_does(api, settings, catalog, query)
         assert compiled == plain, url
         assert compiled[0] == 200
     assert all(statement is not None for statement in sql._CACHE.values())
+
+
+def test_client_chosen_shapes_cannot_grow_the_statement_cache(api, settings, catalog, monkeypatch):
+    """genre=a / a,b / a,b,c ... and each id/slug mix is a new shape: the cache keeps the most
+    recent MAX_STATEMENTS of them and every answer stays right."""
+    settings.CATALOG_CACHE_SECONDS = 0
+    genres, _ = catalog
+    monkeypatch.setattr(sql, "MAX_STATEMENTS", 3)
+    sql._CACHE.clear()
+    for count in range(1, 5):
+        for by_id in (False, True):
+            names = [str(g.id) if by_id else g.slug for g in genres[:count]]
+            url = f"/anime?genre={','.join(names)}&limit=100"
+            expected = Anime.objects.public()
+            for genre in genres[:count]:
+                expected = expected.filter(genres=genre)
+            body = api.get(url).json()
+            assert sorted(item["id"] for item in body) == sorted(
+                str(i) for i in expected.values_list("id", flat=True)
+            ), url
+            assert len(sql._CACHE) <= 3
