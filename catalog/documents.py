@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import orjson
-from django.conf import settings
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
@@ -204,22 +203,12 @@ def cards(rows: Sequence[CardRow]) -> list[str]:
     ]
 
 
-def _run(
-    key: tuple[Any, ...], build: Callable[[Any], QuerySet[Any]], values: dict[str, Any]
-) -> list[Any]:
-    """Rows of ``build`` with ``values``: SQL compiled once per shape where possible."""
-    statement = sql.compiled(key, build) if settings.CATALOG_COMPILED_SQL else None
-    if statement is None:
-        return list(build(lambda name, like: values[name]))
-    return statement.fetch(values)
-
-
 def cards_by_id(anime_ids: Sequence[uuid.UUID]) -> list[str]:
     """The cards of these public anime, in this order (ranked search results)."""
     if not anime_ids:
         return []
     names = [f"id.{i}" for i in range(len(anime_ids))]
-    found = _run(
+    found = sql.run(
         ("cards-by-id", len(anime_ids)),
         lambda slot: card_rows(
             Anime.objects.filter(
@@ -246,7 +235,7 @@ def _uuid(value: Any) -> uuid.UUID:
 
 def detail(anime_id: uuid.UUID) -> str | None:
     """The detail JSON of a public anime, or None when it is hidden or unknown (1 query)."""
-    rows = _run(
+    rows = sql.run(
         ("detail",),
         lambda slot: (
             Anime.objects.filter(public_anime(), id=slot("id", anime_id))

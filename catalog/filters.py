@@ -6,8 +6,9 @@ messages and the same accepted values as always). What validation returns is nor
 ``apply_anime_filters`` turns into ORM filters. The split lets ``catalog.pages`` compile one
 SQL statement per filter *shape* and bind each request's values into it.
 
-``genre`` and ``studio`` name rows by slug or id. They join the page query instead of being
-looked up first: an unknown one simply matches nothing, so only an empty page pays for the
+``genre`` and ``studio`` name rows by slug or id. Slugs are turned into ids first
+(``resolve_slugs``: one query, and an unknown slug is a 400 at once); an id goes into the page
+query as given, so an unknown id simply matches nothing and only an empty page pays for the
 check that tells "no such genre" (400) from "no anime" (``unknown_filter_value``).
 """
 
@@ -23,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from catalog.models import Anime, Genre, Studio
+from kitsu import sql
 
 # ASCII digits only ("²".isdigit() is true) and within a bigint.
 _ID = re.compile(r"[0-9]{1,18}")
@@ -174,6 +176,41 @@ def apply_anime_filters(queryset: QuerySet[Anime], filters: AnimeFilters) -> Que
                 **{lookup: list(value) if name in ("kind", "status") else value}
             )
     return queryset
+
+
+def resolve_slugs(filters: AnimeFilters) -> AnimeFilters:
+    """``filters`` with each genre and studio named by slug replaced by its id (one query per
+    relation that has slugs); UnknownFilterValue for a slug that names nothing.
+
+    By id, the page query needs no join to the genre table, and PostgreSQL plans it with the
+    genre's own frequency: a rare genre by score took 10.7 ms by slug and 1.3 ms by id at
+    10,000 anime (the planner cannot see which genre a slug is)."""
+    resolved = dict(filters)
+    for parameter, model in (("genre", Genre), ("studio", Studio)):
+        if parameter not in filters:
+            continue
+        value = filters[parameter]
+        references = value if isinstance(value, tuple) else (value,)
+        slugs = sorted({r for r in references if isinstance(r, str)})
+        if not slugs:
+            continue
+        names = [f"slug.{i}" for i in range(len(slugs))]
+
+        def build(slot: Any, model: Any = model, names: list[str] = names) -> QuerySet[Any]:
+            return model.objects.filter(slug__in=[slot(name, "") for name in names]).values_list(
+                "slug", "id"
+            )
+
+        found = sql.run(
+            ("slug-ids", parameter, len(slugs)), build, dict(zip(names, slugs, strict=True))
+        )
+        ids = dict(found)
+        for slug in slugs:
+            if slug not in ids:
+                raise UnknownFilterValue(parameter, slug)
+        mapped = tuple(ids[r] if isinstance(r, str) else r for r in references)
+        resolved[parameter] = mapped if isinstance(value, tuple) else mapped[0]
+    return resolved
 
 
 def unknown_filter_value(filters: AnimeFilters) -> UnknownFilterValue | None:

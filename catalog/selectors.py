@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 
 from catalog import documents
-from catalog.filters import InvalidFilters, anime_filters
+from catalog.filters import InvalidFilters, UnknownFilterValue, anime_filters, resolve_slugs
 from catalog.models import (
     Anime,
     AnimeDocument,
@@ -64,12 +64,12 @@ def anime_list(
     *, filters: Mapping[str, object], ordering: str = "newest"
 ) -> tuple[AnimePage, AnimeOrdering]:
     """Public anime matching the query-string ``filters``, as pages of stored cards
-    (``catalog.pages``); raises BadRequest on bad values (an unknown genre or studio: when its
-    page is read)."""
+    (``catalog.pages``); raises BadRequest on bad values (an unknown genre or studio id: when
+    its page is read)."""
     spec = anime_ordering(ordering)
     try:
-        parsed = anime_filters(filters) if filters else {}
-    except InvalidFilters as exc:
+        parsed = resolve_slugs(anime_filters(filters)) if filters else {}
+    except (InvalidFilters, UnknownFilterValue) as exc:
         raise BadRequest(str(exc)) from exc
     return AnimePage(parsed, spec.order_by), spec
 

@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Lookup, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
@@ -135,6 +136,17 @@ def compiled(
         while len(_CACHE) > MAX_STATEMENTS:
             _CACHE.popitem(last=False)
     return statement
+
+
+def run(
+    key: Hashable, build: Callable[[Any], QuerySet[Any]], values: Mapping[str, Any]
+) -> list[Any]:
+    """Rows of ``build`` with ``values``: its compiled statement where it has one (and
+    ``CATALOG_COMPILED_SQL`` is on), else the queryset built with the values themselves."""
+    statement = compiled(key, build) if settings.CATALOG_COMPILED_SQL else None
+    if statement is None:
+        return list(build(lambda name, like: values[name]))
+    return statement.fetch(values)
 
 
 def _compile(build: Callable[[Slots], QuerySet[Any]], columns: tuple[str, ...]) -> Compiled | None:

@@ -286,28 +286,33 @@ def test_cursor_errors(api):
 
 
 def test_list_query_count_does_not_grow_with_rows(api, django_assert_num_queries):
-    """Fresh documents: one page query, the genre filter joined into it. Documents the
+    """Fresh documents: the genre slugs turned into ids, then one page query. Documents the
     triggers cleared add a constant rebuild: anime + genres + studios + releases + one batched
-    store, for 3 rows as for 30. An unknown genre costs the (empty) page plus one check."""
+    store, for 3 rows as for 30. An unknown slug stops at the lookup; an unknown id costs the
+    (empty) page plus one check."""
     genres = [GenreFactory(name=f"G{i}") for i in range(3)]
     for _ in range(3):
         AnimeFactory(genres=genres)
-    with django_assert_num_queries(1 + 5):  # anime page + rebuild of 3
+    with django_assert_num_queries(2 + 5):  # genre lookup + anime page + rebuild of 3
         assert len(api.get("/anime?limit=100&genre=g1").json()) == 3
-    with django_assert_num_queries(1):  # anime page
+    with django_assert_num_queries(2):  # genre lookup + anime page
         assert len(api.get("/anime?limit=100&genre=g1").json()) == 3
+    with django_assert_num_queries(1):  # by id: no lookup
+        assert len(api.get(f"/anime?limit=100&genre={genres[1].id}").json()) == 3
     with django_assert_num_queries(1):
         assert len(api.get("/anime?limit=100&ordering=score").json()) == 3
     for _ in range(27):
         AnimeFactory(genres=genres)
-    with django_assert_num_queries(1 + 5):  # rebuild of the 27 new ones
+    with django_assert_num_queries(2 + 5):  # rebuild of the 27 new ones
         assert len(api.get("/anime?limit=100&genre=g1&cursor=").json()) == 30
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         assert len(api.get("/anime?limit=100&genre=g1&cursor=").json()) == 30
     with django_assert_num_queries(1):
         assert len(api.get("/anime?limit=100&ordering=score").json()) == 30
-    with django_assert_num_queries(2):  # the empty page, then: is there such a genre?
+    with django_assert_num_queries(1):  # the slug lookup finds no such genre
         assert api.get("/anime?genre=g1,no-such-genre").status_code == 400
+    with django_assert_num_queries(2):  # the empty page, then: is there such a genre?
+        assert api.get(f"/anime?genre={genres[0].id},999999").status_code == 400
 
 
 def test_detail_query_count(api, django_assert_num_queries):

@@ -140,7 +140,8 @@ def test_each_shape_compiles_once_and_is_bound_after(
         f"/anime?genre={quote(genres[2].slug)}&kind=movie&year_from=2020&ordering=score&cursor="
     )
     statements = [statement for statement in sql._CACHE.values()]
-    assert len(statements) == 1  # the first cursor page has the offset shape (no position)
+    # one page shape (the first cursor page has the offset shape) and one slug lookup
+    assert len(statements) == 2
     assert all(statement is not None for statement in statements)
 
 
