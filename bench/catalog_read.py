@@ -56,6 +56,7 @@ from bench.harness import (
     markdown_table,
     migrate,
     percentile,
+    raise_open_file_limit,
     require_local,
     setup_django,
     text_table,
@@ -1282,6 +1283,7 @@ def report_run(args: argparse.Namespace, anime_count: int) -> int:
 
     if not wrk_available():
         raise SystemExit("--report needs wrk (apt-get install wrk)")
+    raise_open_file_limit()  # --report-connections 1000 needs more than 1,024 descriptors
     root = Path(args.server_root).resolve()
     documented = documented_settings(root)
     documented.update(item.split("=", 1) for item in args.set)  # type: ignore[arg-type]

@@ -24,7 +24,6 @@ import argparse
 import os
 import random
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -46,6 +45,7 @@ from bench.harness import (
     log,
     markdown_table,
     migrate,
+    raise_open_file_limit,
     setup_django,
     text_table,
 )
@@ -54,7 +54,6 @@ from tests.servers import free_port
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/kitsu_bench"
 HOST = "api.example.org"
-NOFILE = 65_536
 
 
 def site_config(source: str, *, http_port: int, https_port: int, upstream: int, tmp: Path) -> str:
@@ -81,7 +80,7 @@ def site_config(source: str, *, http_port: int, https_port: int, upstream: int, 
 def main_config(tmp: Path, *, worker_connections: int) -> str:
     return f"""
 worker_processes auto;
-worker_rlimit_nofile {NOFILE};
+worker_rlimit_nofile 65536;
 pid {tmp / "nginx.pid"};
 error_log {tmp / "error.log"} warn;
 events {{ worker_connections {worker_connections}; }}
@@ -165,14 +164,6 @@ class Nginx:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=15)
-
-
-def raise_open_file_limit() -> int:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = NOFILE if hard == resource.RLIM_INFINITY else min(NOFILE, hard)
-    if soft < wanted:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
