@@ -164,12 +164,16 @@ def anime_search(*, query: str) -> QuerySet[Anime]:
     )
 
 
+def _search_cards_from_queryset(*, query: str, limit: int, offset: int) -> list[str]:
+    ranked = anime_search(query=query).values_list("id", flat=True)
+    return documents.cards_by_id(list(ranked[offset : offset + limit]))
+
+
 def anime_search_cards(*, query: str, limit: int, offset: int) -> list[str]:
     """The stored cards of one page of ``anime_search(query=query)``: on PostgreSQL one
     statement per shape (with or without typo words), compiled once (``kitsu.sql``)."""
     if connection.vendor != "postgresql" or not settings.CATALOG_COMPILED_SQL:
-        ranked = anime_search(query=query).values_list("id", flat=True)
-        return documents.cards_by_id(list(ranked[offset : offset + limit]))
+        return _search_cards_from_queryset(query=query, limit=limit, offset=offset)
     normalized = normalize_search_text(query)
     values = {
         "contains": like_contains(normalized),
@@ -189,8 +193,7 @@ def anime_search_cards(*, query: str, limit: int, offset: int) -> list[str]:
 
     statement = compiled(("search", with_words), build)
     if statement is None:
-        ranked = anime_search(query=query).values_list("id", flat=True)
-        return documents.cards_by_id(list(ranked[offset : offset + limit]))
+        return _search_cards_from_queryset(query=query, limit=limit, offset=offset)
     # The page first, then its 20 documents: joined before the LIMIT, PostgreSQL would fetch
     # the document of every match (hundreds for a common word) to keep 20.
     rows = statement.fetch(

@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Lookup, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
@@ -157,7 +158,7 @@ def _compile(build: Callable[[Slots], QuerySet[Any]], columns: tuple[str, ...]) 
         slots = Slots(series)
         try:
             sql, params = build(slots).query.sql_with_params()
-        except TypeError:
+        except (TypeError, EmptyResultSet):  # no placeholder for a type; a query of nothing
             return None
         compiled_twice.append((sql, tuple(params), slots))
     (sql, params, slots), (other_sql, other_params, other_slots) = compiled_twice
