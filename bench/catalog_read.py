@@ -61,6 +61,7 @@ from bench.harness import (
     setup_django,
     text_table,
 )
+from bench.wrk import WrkResult, run_pgbench, run_wrk, wrk_available
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/kitsu_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/2"
@@ -1048,6 +1049,38 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     report.add_argument("--report-seconds", type=float, default=10.0, help="seconds per case")
     report.add_argument("--report-connections", default="10,100", help="wrk connection counts")
+    report.add_argument(
+        "--report-rounds",
+        type=int,
+        default=1,
+        help="measure every case this many times, alternating; each row is the median round",
+    )
+    report.add_argument(
+        "--report-settle",
+        type=float,
+        default=60.0,
+        help="before each measured case, wait up to this many seconds for the machine to be "
+        "under 15%% busy (a server still answering the last case's backlog, as a single "
+        "process does for a long while after 1,000 connections, would otherwise slow the "
+        "next case); 0: no wait",
+    )
+    report.add_argument(
+        "--compare-url",
+        default="",
+        help="base URL of another catalog backend already running on the same anime (same "
+        "ids), e.g. the old backend: its /health, list, deep offset page and detail are "
+        "measured right after each of Kitsu's cases, and the side-by-side ratios printed",
+    )
+    report.add_argument(
+        "--compare-list-path",
+        default=f"/anime/?limit={PAGE_SIZE}",
+        help="the other backend's first list page (offset pages append &offset=N)",
+    )
+    report.add_argument(
+        "--compare-detail-path",
+        default="/anime/{id}",
+        help="the other backend's detail path, {id} replaced by an anime id",
+    )
     out = parser.add_argument_group("output")
     out.add_argument("--markdown", action="store_true", help="also print markdown tables")
     out.add_argument(
@@ -1061,9 +1094,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="prepare the data (and --explain) but start no server",
     )
     args = parser.parse_args(argv)
-    for name in ("anime", "workers", "concurrency", "requests"):
+    for name in ("anime", "workers", "concurrency", "requests", "report_rounds"):
         if getattr(args, name) < 1:
-            parser.error(f"--{name} must be at least 1")
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
     return args
 
 
@@ -1277,8 +1310,99 @@ def _manage(root: Path, env: dict[str, str], *args: str) -> subprocess.Completed
     )
 
 
+# The issue's goals against the old backend, cache off unless the case says cached.
+SIDE_BY_SIDE_GOALS = (("list, cached", 10.0), ("detail", 1.5), ("list", 3.0))
+
+
+def comparison_cases(
+    args: argparse.Namespace,
+    *,
+    detail_ids: list[str],
+    cursor_case: str,
+    first_offset: int,
+    pages: int,
+) -> dict[str, tuple[str, list[str]]]:
+    """Kitsu's case -> (the other backend's counterpart, its paths), checked to answer 200.
+
+    The other backend has no filters and no cursors: the genre filter is set beside its plain
+    list, the deep cursor pages beside offset pages as deep."""
+    listing = args.compare_list_path
+    separator = "&" if "?" in listing else "?"
+    offsets = [f"{listing}{separator}offset={first_offset + k * PAGE_SIZE}" for k in range(pages)]
+    details = [args.compare_detail_path.replace("{id}", anime_id) for anime_id in detail_ids]
+    cases = {
+        "/health": ("/health", ["/health"]),
+        "list": ("list", [listing]),
+        "list, genre filter by score": ("list (it has no filters)", [listing]),
+        cursor_case: (f"list, offset {first_offset}+", offsets),
+        "detail": ("detail", details),
+        "/health (cache run)": ("/health", ["/health"]),
+        "list, cached": ("list (it has no cache)", [listing]),
+    }
+    base = args.compare_url.rstrip("/")
+    with httpx.Client(base_url=base, timeout=30, trust_env=False) as client:
+        for path in ["/health", listing, offsets[0], *details[:5]]:
+            status = client.get(path).status_code
+            if status != 200:
+                raise SystemExit(
+                    f"{base}{path} answered {status}: --compare-url needs a backend serving the "
+                    "same anime (same ids) at --compare-list-path and --compare-detail-path"
+                )
+    return cases
+
+
+def median_round(results: Sequence[WrkResult]) -> WrkResult:
+    """The round whose rate is the median (the upper one of an even count)."""
+    return sorted(results, key=lambda r: r.rate)[len(results) // 2]
+
+
+def print_side_by_side(
+    args: argparse.Namespace,
+    kitsu: dict[tuple[str, int], list[WrkResult]],
+    beside: dict[tuple[str, int], list[WrkResult]],
+    counterparts: dict[str, tuple[str, list[str]]],
+) -> None:
+    print(f"## Side by side with {args.compare_url} (median rounds, measured back to back)")
+    rows = []
+    for (name, conns), others in beside.items():
+        ours, theirs = median_round(kitsu[(name, conns)]), median_round(others)
+        goal = next((g for prefix, g in SIDE_BY_SIDE_GOALS if name.startswith(prefix)), None)
+        ratio = ours.rate / theirs.rate if theirs.rate else math.inf
+        verdict = "" if goal is None else f">= {goal:g}: {'met' if ratio >= goal else 'NOT met'}"
+        rows.append(
+            [
+                name,
+                str(conns),
+                f"{ours.rate:.0f}",
+                f"{ours.p99_ms:.1f}",
+                counterparts[name][0],
+                f"{theirs.rate:.0f}",
+                f"{theirs.p99_ms:.1f}",
+                str(sum(r.errors for r in others)),
+                f"{ratio:.2f}",
+                verdict,
+            ]
+        )
+    headers = [
+        "Kitsu case",
+        "conns",
+        "Kitsu req/s",
+        "Kitsu p99 ms",
+        "other's case",
+        "other req/s",
+        "other p99 ms",
+        "other errors",
+        "ratio",
+        "goal",
+    ]
+    print(text_table(headers, rows))
+    print()
+    if args.markdown:
+        print(markdown_table(headers, rows))
+        print()
+
+
 def report_run(args: argparse.Namespace, anime_count: int) -> int:
-    from bench.wrk import run_pgbench, run_wrk, wrk_available
     from catalog.models import Anime, Genre
 
     if not wrk_available():
@@ -1311,14 +1435,23 @@ def report_run(args: argparse.Namespace, anime_count: int) -> int:
     list_path = f"/anime?limit={PAGE_SIZE}"
     connections = [int(c) for c in args.report_connections.split(",")]
     seconds = args.report_seconds
+    rounds = args.report_rounds
+    other = args.compare_url.rstrip("/")
     print("## Report (wrk, one run)")
     print(f"- server root: {root} (git {git_commit_of(root)})")
     print(f"- documented settings ({root.name}/deploy/kitsu.env.example): {documented}")
-    print(f"- wrk: 2 threads, {seconds:.0f}s per case, connections {connections}")
+    print(
+        f"- wrk: 2 threads, {seconds:.0f}s per case, connections {connections}, "
+        f"{rounds} round(s), alternating (each row: the median round)"
+    )
+    if other:
+        print(f"- compared with {other}: each of its cases runs right after Kitsu's counterpart")
     print()
-    rows: list[list[str]] = []
-    rates: dict[tuple[str, int], float] = {}
-    health = math.nan
+    # (case, conns) -> Kitsu's rounds, and the other backend's rounds measured beside them
+    kitsu: dict[tuple[str, int], list[WrkResult]] = {}
+    beside: dict[tuple[str, int], list[WrkResult]] = {}
+    counterparts: dict[str, tuple[str, list[str]]] = {}
+    health_of: dict[str, str] = {}  # case -> the /health case of the same server
     with tempfile.TemporaryDirectory(prefix="kitsu-report-") as tmp:
         for cache_seconds in (0, 60):
             flush_bench_cache(args.redis_url)
@@ -1342,14 +1475,25 @@ def report_run(args: argparse.Namespace, anime_count: int) -> int:
                         cursor_paths, page = collect_deep_cursors(
                             client, depth=args.cursor_depth, pages=args.cursor_pages
                         )
+                        cursor_case = f"list, cursor page {page}+"
                         cases = [
                             ("/health", ["/health"]),
                             ("list", [list_path]),
                             ("list, genre filter by score", genre_paths),
-                            (f"list, cursor page {page}+", cursor_paths),
+                            (cursor_case, cursor_paths),
                             ("detail", detail_paths),
                             ("search", search_paths),
                         ]
+                        if other:
+                            counterparts.update(
+                                comparison_cases(
+                                    args,
+                                    detail_ids=[path.rsplit("/", 1)[1] for path in detail_paths],
+                                    cursor_case=cursor_case,
+                                    first_offset=(page - 1) * PAGE_SIZE,
+                                    pages=len(cursor_paths),
+                                )
+                            )
                     else:
                         cases = [
                             ("/health (cache run)", ["/health"]),
@@ -1362,34 +1506,54 @@ def report_run(args: argparse.Namespace, anime_count: int) -> int:
                         for c in cases
                         if c[0].startswith("/health") or any(w in c[0] for w in wanted)
                     ]
-                for _, paths in cases:  # warm-up: every worker, every path kind
+                health_of.update((name, cases[0][0]) for name, _ in cases)
+                for name, paths in cases:  # warm-up: every worker, every path kind
                     run_wrk(server.base_url, paths, connections=10, seconds=2)
+                    if name in counterparts:
+                        run_wrk(other, counterparts[name][1], connections=10, seconds=2)
+
+                def measure(base_url: str, paths: list[str], conns: int) -> WrkResult:
+                    if args.report_settle > 0:
+                        wait_for_quiet(args.report_settle)
+                    return run_wrk(base_url, paths, connections=conns, seconds=seconds)
+
                 for conns in connections:
-                    for name, paths in cases:
-                        log(f"wrk {name} at {conns} connections")
-                        result = run_wrk(server.base_url, paths, connections=conns, seconds=seconds)
-                        rates[(name, conns)] = result.rate
-                        if name.startswith("/health"):
-                            health = result.rate  # the same server's trivial endpoint
-                        rows.append(
-                            [
-                                name,
-                                str(conns),
-                                f"{result.rate:.0f}",
-                                f"{result.p50_ms:.1f}",
-                                f"{result.p99_ms:.1f}",
-                                str(result.errors),
-                                f"{result.rate / health:.2f}",
-                            ]
-                        )
+                    for round_number in range(1, rounds + 1):
+                        for name, paths in cases:
+                            log(f"wrk {name} at {conns} connections, round {round_number}")
+                            kitsu.setdefault((name, conns), []).append(
+                                measure(server.base_url, paths, conns)
+                            )
+                            if name in counterparts:
+                                beside.setdefault((name, conns), []).append(
+                                    measure(other, counterparts[name][1], conns)
+                                )
             finally:
                 server.stop()
+    rates = {key: median_round(results).rate for key, results in kitsu.items()}
+    rows = []
+    for (name, conns), results in kitsu.items():
+        result = median_round(results)
+        health = rates[(health_of[name], conns)]  # the same server's trivial endpoint
+        rows.append(
+            [
+                name,
+                str(conns),
+                f"{result.rate:.0f}",
+                f"{result.p50_ms:.1f}",
+                f"{result.p99_ms:.1f}",
+                str(sum(r.errors for r in results)),
+                f"{result.rate / health:.2f}",
+            ]
+        )
     headers = ["case", "conns", "req/s", "p50 ms", "p99 ms", "errors", "x /health"]
     print(text_table(headers, rows))
     print()
     if args.markdown:
         print(markdown_table(headers, rows))
         print()
+    if beside:
+        print_side_by_side(args, kitsu, beside, counterparts)
     if args.report_cases:
         return 0
     log("capturing the SQL of the list and detail endpoints")

@@ -21,10 +21,12 @@ the micro-cache status nginx reports.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,7 +39,13 @@ if __package__ in (None, ""):
 
 import httpx
 
-from bench.catalog_read import CACHE_KEY_PREFIX, PAGE_SIZE, documented_settings, load_catalog
+from bench.catalog_read import (
+    CACHE_KEY_PREFIX,
+    PAGE_SIZE,
+    documented_settings,
+    load_catalog,
+    wait_for_quiet,
+)
 from bench.harness import (
     REPO_ROOT,
     Server,
@@ -175,6 +183,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=15.0, help="per case, after a warm-up")
     parser.add_argument("--worker-connections", type=int, default=8192)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument(
+        "--compare-url",
+        default="",
+        help="another backend already running (e.g. the old one): its list is measured after "
+        "each of Kitsu's cases and the cached list's ratio to it printed",
+    )
+    parser.add_argument("--compare-list-path", default=f"/anime/?limit={PAGE_SIZE}")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=60.0,
+        help="before each case, wait up to this many seconds for the machine to be under 15%% "
+        "busy (no backlog of the previous case measured in this one); 0: no wait",
+    )
     parser.add_argument("--markdown", action="store_true")
     return parser.parse_args(argv)
 
@@ -229,6 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     connections = [int(c) for c in args.connections.split(",")]
 
     rows: list[list[str]] = []
+    rates: dict[tuple[str, int], list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="kitsu-edge-") as name:
         tmp = Path(name)
         port = free_port()
@@ -260,14 +283,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ("detail x500 via nginx", nginx.base_url, details),
                 ("list, gunicorn direct", server.base_url, list_paths),
             ]
+            if args.compare_url:
+                other = ("list, other backend", args.compare_url, [args.compare_list_path])
+                cases = [case for kitsu in cases for case in (kitsu, other)]
             for conns in connections:
                 for label, base, paths in cases:
                     host = {"Host": HOST} if base == nginx.base_url else None
+                    if args.settle > 0:
+                        wait_for_quiet(args.settle)
                     run_wrk(base, paths, connections=conns, seconds=3, headers=host)
                     result: WrkResult = run_wrk(
                         base, paths, connections=conns, seconds=args.seconds, headers=host
                     )
                     log(f"{label} @ {conns}: {result}")
+                    rates.setdefault((label, conns), []).append(result.rate)
                     rows.append(
                         [
                             label,
@@ -297,6 +326,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         + ", ".join(h.get("x-micro-cache", "?") for h in statuses)
         + f"; Cache-Control {statuses[-1].get('cache-control')!r}"
     )
+    if args.compare_url:
+        for conns in connections:
+            theirs = statistics.median(rates[("list, other backend", conns)])
+            for label in ("list via nginx", "list, gunicorn direct"):
+                ours = rates[(label, conns)][0]
+                ratio = ours / theirs if theirs else math.inf
+                print(f"- {label} at {conns}: {ratio:.1f} x the other's list ({theirs:.0f} req/s)")
     return 0
 
 
