@@ -1310,6 +1310,15 @@ def _manage(root: Path, env: dict[str, str], *args: str) -> subprocess.Completed
     )
 
 
+def print_tables(args: argparse.Namespace, headers: list[str], rows: list[list[str]]) -> None:
+    """One table as text, and again as markdown with ``--markdown``."""
+    print(text_table(headers, rows))
+    print()
+    if args.markdown:
+        print(markdown_table(headers, rows))
+        print()
+
+
 # The issue's goals against the old backend, cache off unless the case says cached.
 SIDE_BY_SIDE_GOALS = (("list, cached", 10.0), ("detail", 1.5), ("list", 3.0))
 
@@ -1395,11 +1404,7 @@ def print_side_by_side(
         "ratio",
         "goal",
     ]
-    print(text_table(headers, rows))
-    print()
-    if args.markdown:
-        print(markdown_table(headers, rows))
-        print()
+    print_tables(args, headers, rows)
 
 
 def report_run(args: argparse.Namespace, anime_count: int) -> int:
@@ -1452,6 +1457,12 @@ def report_run(args: argparse.Namespace, anime_count: int) -> int:
     beside: dict[tuple[str, int], list[WrkResult]] = {}
     counterparts: dict[str, tuple[str, list[str]]] = {}
     health_of: dict[str, str] = {}  # case -> the /health case of the same server
+
+    def measure(base_url: str, paths: list[str], conns: int) -> WrkResult:
+        if args.report_settle > 0:
+            wait_for_quiet(args.report_settle)  # no backlog of the previous case in this one
+        return run_wrk(base_url, paths, connections=conns, seconds=seconds)
+
     with tempfile.TemporaryDirectory(prefix="kitsu-report-") as tmp:
         for cache_seconds in (0, 60):
             flush_bench_cache(args.redis_url)
@@ -1512,11 +1523,6 @@ def report_run(args: argparse.Namespace, anime_count: int) -> int:
                     if name in counterparts:
                         run_wrk(other, counterparts[name][1], connections=10, seconds=2)
 
-                def measure(base_url: str, paths: list[str], conns: int) -> WrkResult:
-                    if args.report_settle > 0:
-                        wait_for_quiet(args.report_settle)
-                    return run_wrk(base_url, paths, connections=conns, seconds=seconds)
-
                 for conns in connections:
                     for round_number in range(1, rounds + 1):
                         for name, paths in cases:
@@ -1547,11 +1553,7 @@ def report_run(args: argparse.Namespace, anime_count: int) -> int:
             ]
         )
     headers = ["case", "conns", "req/s", "p50 ms", "p99 ms", "errors", "x /health"]
-    print(text_table(headers, rows))
-    print()
-    if args.markdown:
-        print(markdown_table(headers, rows))
-        print()
+    print_tables(args, headers, rows)
     if beside:
         print_side_by_side(args, kitsu, beside, counterparts)
     if args.report_cases:
@@ -1589,11 +1591,7 @@ def report_run(args: argparse.Namespace, anime_count: int) -> int:
         "API req/s (10 conns)",
         "API/pgbench",
     ]
-    print(text_table(pg_headers, pg_rows))
-    print()
-    if args.markdown:
-        print(markdown_table(pg_headers, pg_rows))
-        print()
+    print_tables(args, pg_headers, pg_rows)
     for name, sql in statements.items():
         print(f"- {name} SQL: " + " ; ".join(sql)[:600])
     return 0
